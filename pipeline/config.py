@@ -1,0 +1,83 @@
+"""Settings: every path, URL and delay of a run, derived from one data directory.
+
+This is the only module that reads environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline import __version__
+
+DEFAULT_API_URL = "https://export.arxiv.org/api/query"
+PROJECT_URL = "https://github.com/arxiv-list-pipeline/arxiv-list-pipeline"
+USER_AGENT = f"arxiv-list-pipeline/{__version__} (+{PROJECT_URL})"
+
+DEFAULT_DELAY = 3.0
+"""arXiv's terms of use: no more than one request every three seconds."""
+DEFAULT_BATCH_SIZE = 100
+MAX_GET_BATCH_SIZE = 500
+"""arXiv answers 414 past roughly 700 ids in a GET query string."""
+DEFAULT_CACHE_TTL_HOURS = 24.0
+DEFAULT_MAX_AGE_DAYS = 7.0
+DEFAULT_RETRY_BUDGET = 900.0
+"""Seconds a request may spend waiting between retries before the run gives up."""
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 60.0
+"""arXiv can take tens of seconds for a large id_list; beyond a minute the connection is dead."""
+
+
+def env_api_url() -> str:
+    """The API URL from ARXIV_API_URL, or arXiv's own."""
+    return os.environ.get("ARXIV_API_URL") or DEFAULT_API_URL
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One run's configuration. Paths all derive from ``data_dir``."""
+
+    data_dir: Path = Path("data")
+    lists: tuple[str, ...] = ()
+    """Paths, directories or URLs of lists; empty means every ``*.md`` in ``raw_dir``."""
+    api_url: str = field(default_factory=env_api_url)
+    delay: float = DEFAULT_DELAY
+    batch_size: int = DEFAULT_BATCH_SIZE
+    cache_ttl_hours: float = DEFAULT_CACHE_TTL_HOURS
+    offline: bool = False
+    resolve: bool = True
+    """Search arXiv by title for entries without an arXiv link."""
+    max_age_days: float = DEFAULT_MAX_AGE_DAYS
+    """Papers fetched longer ago than this are re-checked; 0 re-checks everything."""
+    connect_timeout: float = CONNECT_TIMEOUT
+    read_timeout: float = READ_TIMEOUT
+    max_retry_seconds: float = DEFAULT_RETRY_BUDGET
+    """Give up on a request after this long in retries (a cron run must end)."""
+    user_agent: str = USER_AGENT
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def enriched_dir(self) -> Path:
+        """What readers open: a link to the current table set."""
+        return self.data_dir / "enriched"
+
+    @property
+    def sets_dir(self) -> Path:
+        """Where table sets live; ``enriched`` points at one of them."""
+        return self.data_dir / ".sets"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def http_cache_path(self) -> Path:
+        return self.cache_dir / "http_cache.sqlite"
+
+    @property
+    def lock_path(self) -> Path:
+        return self.data_dir / ".refresh.lock"

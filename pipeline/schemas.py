@@ -1,0 +1,123 @@
+"""Every table's pyarrow schema, in one place.
+
+A column change bumps SCHEMA_VERSION (stored in each file's metadata) and the README's
+table section, which tests/unit/test_docs.py keeps in step with this module.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1"
+
+_UTC = pa.timestamp("us", tz="UTC")
+
+ENTRY_STATUSES = ("enriched", "not_found", "unresolved", "invalid", "pending")
+"""enriched: a paper row exists; not_found: arXiv has no such id; unresolved: the entry has
+no arXiv id; invalid: the listed arXiv link holds a malformed id; pending: written by
+``parse``, the paper is not fetched yet."""
+
+RESOLUTIONS = ("link", "title", "none")
+"""link: the id came from the listed link; title: found by a title search; none: no id."""
+
+ENTRIES = pa.schema(
+    [
+        pa.field("list", pa.string(), nullable=False),
+        pa.field("line", pa.int32(), nullable=False),
+        pa.field("section", pa.string(), nullable=False),
+        pa.field("title", pa.string(), nullable=False),
+        pa.field("venue", pa.string()),
+        pa.field("year", pa.int32()),
+        pa.field("url", pa.string()),
+        pa.field("code_url", pa.string()),
+        pa.field("arxiv_id", pa.string()),
+        pa.field("arxiv_version", pa.int32()),
+        pa.field("resolution", pa.string(), nullable=False),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("match_score", pa.float64()),
+        pa.field("candidate_id", pa.string()),
+        pa.field("candidate_score", pa.float64()),
+        pa.field("title_similarity", pa.float64()),
+        pa.field("title_mismatch", pa.bool_()),
+    ]
+)
+
+PAPERS = pa.schema(
+    [
+        pa.field("arxiv_id", pa.string(), nullable=False),
+        pa.field("version", pa.int32(), nullable=False),
+        pa.field("title", pa.string(), nullable=False),
+        pa.field("abstract", pa.string(), nullable=False),
+        pa.field("authors", pa.list_(pa.string()), nullable=False),
+        pa.field("published", _UTC, nullable=False),
+        pa.field("updated", _UTC, nullable=False),
+        pa.field("primary_category", pa.string(), nullable=False),
+        pa.field("categories", pa.list_(pa.string()), nullable=False),
+        pa.field("doi", pa.string()),
+        pa.field("journal_ref", pa.string()),
+        pa.field("comment", pa.string()),
+        pa.field("abs_url", pa.string(), nullable=False),
+        pa.field("pdf_url", pa.string()),
+        pa.field("fetched_at", _UTC, nullable=False),
+    ]
+)
+
+AUTHORS = pa.schema(
+    [
+        pa.field("arxiv_id", pa.string(), nullable=False),
+        pa.field("position", pa.int32(), nullable=False),
+        pa.field("name", pa.string(), nullable=False),
+        pa.field("affiliations", pa.list_(pa.string()), nullable=False),
+    ]
+)
+
+QUALITY_KINDS = ("unresolved", "not_found", "invalid", "title_mismatch", "duplicate")
+
+QUALITY = pa.schema(
+    [
+        pa.field("list", pa.string(), nullable=False),
+        pa.field("line", pa.int32(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("detail", pa.string(), nullable=False),
+    ]
+)
+
+CHANGE_KINDS = ("added", "removed", "new_version", "title_changed", "metadata_changed")
+
+CHANGES = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("at", _UTC, nullable=False),
+        pa.field("arxiv_id", pa.string(), nullable=False),
+        pa.field("list", pa.string()),
+        pa.field("change", pa.string(), nullable=False),
+        pa.field("detail", pa.string()),
+    ]
+)
+
+RUNS = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("started", _UTC, nullable=False),
+        pa.field("finished", _UTC, nullable=False),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("exit_code", pa.int32(), nullable=False),
+        pa.field("lists", pa.int32(), nullable=False),
+        pa.field("entries", pa.int32(), nullable=False),
+        pa.field("papers", pa.int32(), nullable=False),
+        pa.field("requests", pa.int32(), nullable=False),
+        pa.field("cache_hits", pa.int32(), nullable=False),
+        pa.field("retries", pa.int32(), nullable=False),
+        pa.field("seconds_slept", pa.float64(), nullable=False),
+    ]
+)
+
+TABLES: dict[str, pa.Schema] = {
+    "entries": ENTRIES,
+    "papers": PAPERS,
+    "authors": AUTHORS,
+    "quality": QUALITY,
+    "changes": CHANGES,
+    "runs": RUNS,
+}
+"""Table name -> schema; each is written as DIR/enriched/<name>.parquet."""

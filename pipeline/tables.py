@@ -1,0 +1,185 @@
+"""Records -> pyarrow tables (pure), and the one place that writes and publishes them.
+
+Publishing is atomic for the whole set: each run writes a complete new set in
+``DIR/.sets/<run>/``, then swaps the ``DIR/enriched`` symlink to it with one rename. A
+reader of ``DIR/enriched/*.parquet`` sees the old set or the new one, never a mix, and a
+run killed at any moment leaves the previous set in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.models import Paper
+from pipeline.schemas import AUTHORS, PAPERS, SCHEMA_VERSION
+
+KEEP_SETS = 2
+"""Sets kept on disk: the current one and the one before, for readers still holding it."""
+_META = {b"pipeline.schema_version": SCHEMA_VERSION.encode()}
+
+
+def build_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
+    """Rows -> a table of exactly ``schema`` (never what pandas would guess)."""
+    table = pa.Table.from_pylist(list(rows), schema=schema)
+    return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """``table`` with exactly ``schema``'s columns, types and metadata."""
+    table = table.select(schema.names).cast(schema)
+    return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
+
+
+def paper_rows(papers: Iterable[Paper]) -> list[dict[str, Any]]:
+    return [
+        {
+            "arxiv_id": p.arxiv_id,
+            "version": p.version,
+            "title": p.title,
+            "abstract": p.abstract,
+            "authors": [a.name for a in p.authors],
+            "published": p.published,
+            "updated": p.updated,
+            "primary_category": p.primary_category,
+            "categories": list(p.categories),
+            "doi": p.doi,
+            "journal_ref": p.journal_ref,
+            "comment": p.comment,
+            "abs_url": p.abs_url,
+            "pdf_url": p.pdf_url,
+            "fetched_at": p.fetched_at,
+        }
+        for p in papers
+    ]
+
+
+def author_rows(papers: Iterable[Paper]) -> list[dict[str, Any]]:
+    return [
+        {
+            "arxiv_id": p.arxiv_id,
+            "position": position,
+            "name": author.name,
+            "affiliations": list(author.affiliations),
+        }
+        for p in papers
+        for position, author in enumerate(p.authors)
+    ]
+
+
+def papers_table(papers: Iterable[Paper]) -> pa.Table:
+    return build_table(paper_rows(papers), PAPERS)
+
+
+def authors_table(papers: Iterable[Paper]) -> pa.Table:
+    return build_table(author_rows(papers), AUTHORS)
+
+
+# -- the edge: reading and publishing -----------------------------------------------------
+
+
+def read_table(enriched_dir: Path, name: str, schema: pa.Schema) -> pa.Table | None:
+    """The current ``name`` table cast to ``schema``, or None when there is none yet."""
+    path = enriched_dir / f"{name}.parquet"
+    if not path.exists():
+        return None
+    table = pq.read_table(path)
+    if set(table.column_names) != set(schema.names):
+        # An older schema: the next run rewrites it, so start afresh rather than guess.
+        return None
+    return table.select(schema.names).cast(schema)
+
+
+def publish_set(
+    enriched_link: Path,
+    sets_dir: Path,
+    run_id: str,
+    tables: Mapping[str, pa.Table],
+    carry: Iterable[str] = (),
+) -> Path:
+    """Write ``tables`` as a new set and make it current in one atomic rename.
+
+    ``carry`` names tables to take unchanged from the current set (hard links, so a large
+    table that did not change costs nothing).
+    """
+    sets_dir.mkdir(parents=True, exist_ok=True)
+    staging = sets_dir / f".tmp-{run_id}"
+    final = sets_dir / run_id
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    for name, table in tables.items():
+        pq.write_table(table, staging / f"{name}.parquet", compression="zstd")
+    for name in carry:
+        source = enriched_link / f"{name}.parquet"
+        if name not in tables and source.exists():
+            _link_or_copy(source.resolve(), staging / source.name)
+    _fsync_dir_files(staging)
+    staging.rename(final)
+    _migrate_plain_dir(enriched_link, sets_dir)
+    new_link = enriched_link.with_name(f".{enriched_link.name}.tmp-{run_id}")
+    with contextlib.suppress(FileNotFoundError):
+        new_link.unlink()
+    new_link.symlink_to(os.path.relpath(final, enriched_link.parent), target_is_directory=True)
+    new_link.replace(enriched_link)
+    _fsync_dir(enriched_link.parent)
+    prune_sets(sets_dir, keep=final)
+    return final
+
+
+def prune_sets(sets_dir: Path, keep: Path) -> None:
+    """Delete old sets and leftovers of killed runs, keeping the newest KEEP_SETS."""
+    sets = sorted(
+        (p for p in sets_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        key=lambda p: p.name,
+    )
+    for old in sets[:-KEEP_SETS]:
+        if old != keep:
+            shutil.rmtree(old, ignore_errors=True)
+    for leftover in sets_dir.glob(".tmp-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def write_file_atomic(path: Path, data: bytes) -> None:
+    """Write one file so that readers see the old or the new content, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _migrate_plain_dir(enriched_link: Path, sets_dir: Path) -> None:
+    # A real directory at DIR/enriched (made by hand, or by an older version) becomes a set.
+    if enriched_link.is_dir() and not enriched_link.is_symlink():
+        enriched_link.rename(sets_dir / "0-previous")
+
+
+def _fsync_dir_files(directory: Path) -> None:
+    for path in directory.iterdir():
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+    _fsync_dir(directory)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
