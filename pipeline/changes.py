@@ -1,0 +1,74 @@
+"""What changed between two runs: list membership and paper metadata (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+Row = Mapping[str, Any]
+
+METADATA_FIELDS = (
+    "abstract",
+    "authors",
+    "primary_category",
+    "categories",
+    "doi",
+    "journal_ref",
+    "comment",
+)
+"""Paper fields whose change is a "metadata_changed" row (title and version have their own)."""
+
+
+def list_membership(entries: Iterable[Row]) -> set[tuple[str, str]]:
+    """(list, arxiv_id) pairs of the entries that name an id."""
+    return {(e["list"], e["arxiv_id"]) for e in entries if e.get("arxiv_id")}
+
+
+def membership_changes(
+    before: set[tuple[str, str]], after: set[tuple[str, str]], run_id: str, at: datetime
+) -> list[dict[str, Any]]:
+    """ "added" and "removed" rows, one per list and id."""
+    rows = [_row(run_id, at, i, lst, "added", None) for lst, i in sorted(after - before)]
+    rows += [_row(run_id, at, i, lst, "removed", None) for lst, i in sorted(before - after)]
+    return rows
+
+
+def paper_changes(
+    old: Mapping[str, Row], new: Iterable[Row], run_id: str, at: datetime
+) -> list[dict[str, Any]]:
+    """ "new_version", "title_changed" and "metadata_changed" rows for re-fetched papers."""
+    rows: list[dict[str, Any]] = []
+    for paper in new:
+        before = old.get(paper["arxiv_id"])
+        if before is None:
+            continue
+        arxiv_id = paper["arxiv_id"]
+        if paper["version"] != before["version"]:
+            detail = f"v{before['version']} -> v{paper['version']}"
+            rows.append(_row(run_id, at, arxiv_id, None, "new_version", detail))
+        if paper["title"] != before["title"]:
+            detail = f"{before['title']} -> {paper['title']}"
+            rows.append(_row(run_id, at, arxiv_id, None, "title_changed", detail))
+        changed = [f for f in METADATA_FIELDS if _norm(paper[f]) != _norm(before[f])]
+        if changed:
+            rows.append(_row(run_id, at, arxiv_id, None, "metadata_changed", ", ".join(changed)))
+    return rows
+
+
+def _norm(value: Any) -> Any:
+    # Arrow hands lists back as lists, records keep tuples: compare them alike.
+    return list(value) if isinstance(value, list | tuple) else value
+
+
+def _row(
+    run_id: str, at: datetime, arxiv_id: str, lst: str | None, change: str, detail: str | None
+) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "at": at,
+        "arxiv_id": arxiv_id,
+        "list": lst,
+        "change": change,
+        "detail": detail,
+    }

@@ -1,0 +1,93 @@
+"""Where lists come from: files, directories and URLs -> parsed entries."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pipeline.arxiv_api import ArxivApi
+from pipeline.errors import InputError, PipelineError
+from pipeline.models import ListEntry
+from pipeline.parse import expand_list_paths, load_list_file, parse_markdown
+from pipeline.tables import write_file_atomic
+
+log = logging.getLogger(__name__)
+
+_GITHUB_REPO = re.compile(r"^/([^/]+)/([^/]+?)(?:\.git)?/?$")
+_GITHUB_BLOB = re.compile(r"^/([^/]+)/([^/]+)/blob/(.+)$")
+
+
+def is_url(source: str) -> bool:
+    return "://" in source
+
+
+def raw_url(url: str) -> str:
+    """A GitHub repository or file page -> the raw Markdown URL; other URLs unchanged."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise InputError(f"only http(s) list URLs are supported, not {parts.scheme!r}: {url}")
+    if parts.netloc in ("github.com", "www.github.com"):
+        if m := _GITHUB_REPO.match(parts.path):
+            return f"https://raw.githubusercontent.com/{m.group(1)}/{m.group(2)}/HEAD/README.md"
+        if m := _GITHUB_BLOB.match(parts.path):
+            return f"https://raw.githubusercontent.com/{m.group(1)}/{m.group(2)}/{m.group(3)}"
+    return url
+
+
+def default_sources(raw_dir: Path) -> list[str]:
+    """Every ``*.md`` in the raw directory, or a clear error when there is none."""
+    paths = sorted(raw_dir.glob("*.md")) if raw_dir.is_dir() else []
+    if not paths:
+        raise InputError(
+            f"no lists to read: {raw_dir} has no *.md files. Put a Markdown list there "
+            "or pass --list PATH_OR_URL."
+        )
+    return [str(p) for p in paths]
+
+
+def load_entries(sources: list[str], api: ArxivApi | None, copies_dir: Path) -> list[ListEntry]:
+    """Parse every source in order. URLs need ``api``; their last good copy is kept."""
+    entries: list[ListEntry] = []
+    local: list[Path] = []
+
+    def flush_local() -> None:
+        for path in expand_list_paths(local):
+            entries.extend(load_list_file(path))
+        local.clear()
+
+    for source in sources:
+        if is_url(source):
+            flush_local()
+            entries.extend(_load_remote(source, api, copies_dir))
+        else:
+            local.append(Path(source))
+    flush_local()
+    return entries
+
+
+def _load_remote(url: str, api: ArxivApi | None, copies_dir: Path) -> list[ListEntry]:
+    target = raw_url(url)
+    copy = copies_dir / f"{_slug(url)}.md"
+    if api is None:
+        raise InputError(f"{url}: a list URL needs the network; `parse` reads local files only")
+    try:
+        text = api.get_text(target)
+    except PipelineError as err:
+        if not copy.exists():
+            raise InputError(f"{url}: download failed and no earlier copy exists: {err}") from err
+        log.warning("%s: download failed (%s); using the last good copy %s", url, err, copy)
+        text = copy.read_text(encoding="utf-8")
+    entries = parse_markdown(text, url)
+    if not entries:
+        raise InputError(f"{url}: no paper entries found in {target}; is it a Markdown list?")
+    write_file_atomic(copy, text.encode("utf-8"))
+    return entries
+
+
+def _slug(url: str) -> str:
+    parts = urlsplit(url)
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", parts.netloc + parts.path).strip("-")[:80]
+    return f"{readable}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"

@@ -1,0 +1,473 @@
+"""The stages in order: lists -> entries -> papers -> one published table set.
+
+A refresh is incremental: papers already in the tables and fetched less than ``max_age``
+days ago are kept as they are; only new ids, and stale ones, go to arXiv. Stale papers are
+re-checked past the HTTP cache, so a cached answer cannot hide a new version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import filelock
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.arxiv_api import ArxivApi, HttpStats, Sleep
+from pipeline.changes import list_membership, membership_changes, paper_changes
+from pipeline.config import Settings
+from pipeline.errors import EX_FAILED, LockedError, PipelineError
+from pipeline.fetch import FetchResult, Progress, fetch_papers, unique_ids
+from pipeline.lists import default_sources, load_entries
+from pipeline.models import ListEntry, Paper
+from pipeline.quality import counts, findings
+from pipeline.resolve import TitleResolution, check_link, resolve_titles
+from pipeline.schemas import AUTHORS, CHANGES, ENTRIES, PAPERS, QUALITY, RUNS, TABLES
+from pipeline.tables import author_rows, build_table, conform, paper_rows, publish_set, read_table
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+@dataclass
+class RunReport:
+    """What one run did; the CLI prints it as one summary line."""
+
+    run_id: str
+    lists: int = 0
+    entries: int = 0
+    papers: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    fetched: int = 0
+    """Papers asked of arXiv this run (new and stale ids)."""
+    by_title: int = 0
+    changes: int = 0
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    stats: HttpStats = field(default_factory=HttpStats)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        statuses = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items()))
+        if self.by_title:
+            statuses += f", {self.by_title} found by title"
+        problems = ", ".join(f"{n} {kind}" for kind, n in counts(self.findings).items())
+        return (
+            f"{self.entries} entries from {self.lists} list(s), {self.papers} papers "
+            f"({statuses}); findings: {problems or 'none'}; "
+            f"{self.fetched} fetched, {self.changes} change(s); "
+            f"{self.stats.requests} request(s), {self.stats.cache_hits} cached, "
+            f"{self.stats.retries} retries, {self.stats.seconds_slept:.1f} s slept, "
+            f"{self.seconds:.1f} s"
+        )
+
+
+def new_run_id(now: datetime) -> str:
+    """Sortable, unique enough for one data directory (runs hold a lock)."""
+    return now.strftime("%Y%m%dT%H%M%S%fZ")
+
+
+@contextlib.contextmanager
+def data_lock(settings: Settings) -> Iterator[None]:
+    """One run per data directory; the OS drops the lock if the process dies."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(settings.lock_path, timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise LockedError(
+            f"another run holds {settings.lock_path}; it is still working on "
+            f"{settings.data_dir}. Nothing was changed. Wait for it to finish."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+# -- pure pieces ---------------------------------------------------------------------------
+
+
+def entry_status(
+    entry: ListEntry, papers: Mapping[str, Any] | set[str], fetched: FetchResult | None
+) -> tuple[str, str | None]:
+    """(status, detail) of one entry against what arXiv answered."""
+    if entry.id_problem:
+        return "invalid", entry.id_problem
+    if entry.arxiv_id is None:
+        return "unresolved", None
+    if fetched is not None and entry.arxiv_id in fetched.invalid:
+        return "invalid", fetched.invalid[entry.arxiv_id]
+    if entry.arxiv_id in papers:
+        return "enriched", None
+    if fetched is None:
+        return "pending", "not fetched yet: run `refresh`"
+    return "not_found", f"arXiv has no paper {entry.arxiv_id}"
+
+
+def entry_rows(
+    entries: Sequence[ListEntry],
+    papers: Mapping[str, str] | set[str],
+    fetched: FetchResult | None,
+    resolutions: Sequence[TitleResolution | None] | None = None,
+) -> tuple[list[dict[str, Any]], list[str | None]]:
+    """Entries table rows in list order, and each entry's status detail.
+
+    ``papers`` maps each arXiv id with a paper row to its arXiv title (for the link check);
+    a plain set of ids skips the check. ``resolutions`` are the title searches' results for
+    entries without a link.
+    """
+    rows, details = [], []
+    titles = papers if isinstance(papers, Mapping) else None
+    for index, entry in enumerate(entries):
+        found = resolutions[index] if resolutions else None
+        resolution = "link" if entry.arxiv_id else "none"
+        if found is not None and found.arxiv_id and entry.arxiv_id is None:
+            entry = dataclasses.replace(entry, arxiv_id=found.arxiv_id, arxiv_version=None)
+            resolution = "title"
+        status, detail = entry_status(entry, papers, fetched)
+        similarity: float | None = None
+        mismatch: bool | None = None
+        if resolution == "title" and found is not None:
+            similarity, mismatch = found.match_score, False
+        elif resolution == "link" and status == "enriched" and titles is not None:
+            check = check_link(entry.title, titles[entry.arxiv_id or ""])
+            similarity, mismatch = check.title_similarity, check.title_mismatch
+        rows.append(
+            {
+                "list": entry.list,
+                "line": entry.line,
+                "section": entry.section,
+                "title": entry.title,
+                "venue": entry.venue,
+                "year": entry.year,
+                "url": entry.url,
+                "code_url": entry.code_url,
+                "arxiv_id": entry.arxiv_id,
+                "arxiv_version": entry.arxiv_version,
+                "resolution": resolution,
+                "status": status,
+                "match_score": found.match_score if resolution == "title" and found else None,
+                "candidate_id": found.candidate_id if resolution == "none" and found else None,
+                "candidate_score": (
+                    found.candidate_score if resolution == "none" and found else None
+                ),
+                "title_similarity": similarity,
+                "title_mismatch": mismatch,
+            }
+        )
+        details.append(detail)
+    return rows, details
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    """Which ids go to arXiv this run."""
+
+    fresh: list[str]
+    """In the tables and young enough: kept as they are."""
+    stale: list[str]
+    """In the tables but older than max-age: re-checked past the HTTP cache."""
+    new: list[str]
+    """Not in the tables: fetched (a cached answer is fine)."""
+
+
+def plan_fetch(
+    ids: Sequence[str], fetched_at: Mapping[str, datetime], now: datetime, max_age_days: float
+) -> FetchPlan:
+    cutoff = now - timedelta(days=max_age_days)
+    fresh, stale, new = [], [], []
+    for arxiv_id in ids:
+        when = fetched_at.get(arxiv_id)
+        if when is None:
+            new.append(arxiv_id)
+        elif max_age_days > 0 and when > cutoff:
+            fresh.append(arxiv_id)
+        else:
+            stale.append(arxiv_id)
+    return FetchPlan(fresh=fresh, stale=stale, new=new)
+
+
+def ordered(table: pa.Table, ids: Sequence[str], then: str | None = None) -> pa.Table:
+    """Rows of ``table`` whose arxiv_id is in ``ids``, in the order of ``ids``."""
+    value_set = pa.array(ids, pa.string())
+    rank = pc.index_in(table.column("arxiv_id"), value_set=value_set)
+    table = table.append_column("_rank", rank).filter(pc.is_valid(rank))
+    keys = [("_rank", "ascending")] + ([(then, "ascending")] if then else [])
+    return table.sort_by(keys).drop_columns(["_rank"])
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+def run_refresh(
+    settings: Settings,
+    sleep: Sleep = time.sleep,
+    progress: Progress | None = None,
+    clock: Clock = lambda: datetime.now(UTC),
+) -> RunReport:
+    """Parse the lists, fetch what is new or stale, publish a new table set."""
+    started = clock()
+    t0 = time.monotonic()
+    report = RunReport(run_id=new_run_id(started))
+    with data_lock(settings), ArxivApi(settings, sleep=sleep) as api:
+        report.stats = api.stats
+        try:
+            tables = _refresh_tables(settings, api, report, started, progress)
+        except PipelineError as err:
+            _record_failed_run(settings, report, started, clock(), err)
+            raise
+        report.seconds = time.monotonic() - t0
+        tables["runs"] = _append_run(settings, report, started, clock(), "ok", 0)
+        publish_set(settings.enriched_dir, settings.sets_dir, report.run_id, tables)
+    return report
+
+
+def _refresh_tables(
+    settings: Settings,
+    api: ArxivApi,
+    report: RunReport,
+    now: datetime,
+    progress: Progress | None,
+) -> dict[str, pa.Table]:
+    sources = list(settings.lists) or default_sources(settings.raw_dir)
+    entries = load_entries(sources, api, settings.cache_dir / "lists")
+    previous = {n: read_table(settings.enriched_dir, n, s) for n, s in TABLES.items()}
+    old_papers = previous["papers"] if previous["papers"] is not None else _empty(PAPERS)
+    old_authors = previous["authors"] if previous["authors"] is not None else _empty(AUTHORS)
+    old_entries = previous["entries"].to_pylist() if previous["entries"] is not None else []
+    fetched_at = dict(
+        zip(
+            old_papers.column("arxiv_id").to_pylist(),
+            old_papers.column("fetched_at").to_pylist(),
+            strict=True,
+        )
+    )
+
+    def run_time() -> datetime:
+        return now
+
+    link_ids = unique_ids(e.arxiv_id for e in entries if e.arxiv_id)
+    link_plan = plan_fetch(link_ids, fetched_at, now, settings.max_age_days)
+    # Unresolved titles are searched again as often as papers are re-checked.
+    search_due = settings.max_age_days == 0 or bool(link_plan.stale) or not old_entries
+    resolutions, by_title = _resolve_titles(settings, api, entries, old_entries, search_due, now)
+
+    ids = unique_ids([*link_ids, *(r.arxiv_id for r in resolutions if r and r.arxiv_id)])
+    plan = plan_fetch(ids, fetched_at, now, settings.max_age_days)
+    # A title search already brought these papers in full: no need to ask again.
+    plan = FetchPlan(
+        fresh=[i for i in plan.fresh if i not in by_title],
+        stale=[i for i in plan.stale if i not in by_title],
+        new=[i for i in plan.new if i not in by_title],
+    )
+    if settings.offline:
+        # No network: what the tables hold is the best there is.
+        plan = FetchPlan(fresh=plan.fresh + plan.stale, stale=[], new=plan.new)
+    log.info(
+        "%d ids: %d fresh in the tables, %d stale, %d new, %d found by title",
+        len(ids),
+        len(plan.fresh),
+        len(plan.stale),
+        len(plan.new),
+        len(by_title),
+    )
+
+    total = len(plan.new) + len(plan.stale)
+
+    def new_progress(done: int, _: int) -> None:
+        if progress:
+            progress(done, total)
+
+    def stale_progress(done: int, _: int) -> None:
+        if progress:
+            progress(len(plan.new) + done, total)
+
+    result = fetch_papers(api, plan.new, settings.batch_size, progress=new_progress, now=run_time)
+    rechecked = fetch_papers(
+        api, plan.stale, settings.batch_size, refresh=True, progress=stale_progress, now=run_time
+    )
+    for missing in sorted(rechecked.not_found):
+        # A paper arXiv knew before does not vanish; keep what we had and say so.
+        log.warning("arXiv did not return %s on re-check; keeping the earlier record", missing)
+    result.invalid.update(rechecked.invalid)
+    # Papers that were in the tables before and were fetched again: compared for changes.
+    refetched = {
+        p.arxiv_id: p
+        for p in [*rechecked.papers.values(), *by_title.values()]
+        if p.arxiv_id in fetched_at
+    }
+    fetched = [*result.papers.values(), *rechecked.papers.values(), *by_title.values()]
+    keep = plan.fresh + sorted(rechecked.not_found)
+
+    papers = ordered(
+        pa.concat_tables([ordered(old_papers, keep), build_table(paper_rows(fetched), PAPERS)]),
+        ids,
+    )
+    authors = ordered(
+        pa.concat_tables(
+            [ordered(old_authors, keep, "position"), build_table(author_rows(fetched), AUTHORS)]
+        ),
+        ids,
+        "position",
+    )
+    titles = dict(
+        zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
+    )
+    rows, details = entry_rows(entries, titles, result, resolutions)
+    found = findings(rows, details, titles)
+    old_by_id = {row["arxiv_id"]: row for row in ordered(old_papers, list(refetched)).to_pylist()}
+    change_rows = membership_changes(
+        list_membership(old_entries), list_membership(rows), report.run_id, now
+    ) + paper_changes(old_by_id, paper_rows(refetched.values()), report.run_id, now)
+    changes = pa.concat_tables(
+        [t for t in (previous["changes"], build_table(change_rows, CHANGES)) if t is not None]
+    )
+
+    report.lists = len({row["list"] for row in rows})
+    report.entries = len(rows)
+    report.papers = papers.num_rows
+    report.fetched = len(plan.new) + len(plan.stale)
+    report.by_title = sum(1 for row in rows if row["resolution"] == "title")
+    report.changes = len(change_rows)
+    report.findings = found
+    for row in rows:
+        report.statuses[row["status"]] = report.statuses.get(row["status"], 0) + 1
+    return {
+        "entries": build_table(rows, ENTRIES),
+        "papers": conform(papers, PAPERS),
+        "authors": conform(authors, AUTHORS),
+        "quality": build_table(found, QUALITY),
+        "changes": conform(changes, CHANGES),
+    }
+
+
+def _resolve_titles(
+    settings: Settings,
+    api: ArxivApi,
+    entries: Sequence[ListEntry],
+    old_entries: Sequence[Mapping[str, Any]],
+    search_due: bool,
+    now: datetime,
+) -> tuple[list[TitleResolution | None], dict[str, Paper]]:
+    """Title resolutions for entries without a link: reused from the last run unless due."""
+    out: list[TitleResolution | None] = [None] * len(entries)
+    if not settings.resolve:
+        return out, {}
+    earlier = {
+        (row["list"], row["title"]): row
+        for row in old_entries
+        if row["resolution"] in ("title", "none") and row["status"] != "invalid"
+    }
+    to_search: list[int] = []
+    for index, entry in enumerate(entries):
+        if entry.arxiv_id is not None or entry.id_problem is not None:
+            continue
+        row = earlier.get((entry.list, entry.title))
+        if row is None or search_due:
+            to_search.append(index)
+        else:
+            out[index] = TitleResolution(
+                arxiv_id=row["arxiv_id"] if row["resolution"] == "title" else None,
+                match_score=row["match_score"],
+                candidate_id=row["candidate_id"],
+                candidate_score=row["candidate_score"],
+            )
+    if not to_search:
+        return out, {}
+    # A due search goes past the HTTP cache, as a paper re-check does; a first one need not.
+    searched, papers = resolve_titles(
+        api,
+        [entries[i] for i in to_search],
+        now=lambda: now,
+        refresh=search_due and bool(old_entries),
+    )
+    for index, resolution in zip(to_search, searched, strict=True):
+        out[index] = resolution
+    return out, papers
+
+
+def _append_run(
+    settings: Settings,
+    report: RunReport,
+    started: datetime,
+    finished: datetime,
+    status: str,
+    exit_code: int,
+) -> pa.Table:
+    row = {
+        "run_id": report.run_id,
+        "started": started,
+        "finished": finished,
+        "status": status,
+        "exit_code": exit_code,
+        "lists": report.lists,
+        "entries": report.entries,
+        "papers": report.papers,
+        "requests": report.stats.requests,
+        "cache_hits": report.stats.cache_hits,
+        "retries": report.stats.retries,
+        "seconds_slept": report.stats.seconds_slept,
+    }
+    previous = read_table(settings.enriched_dir, "runs", RUNS)
+    new = build_table([row], RUNS)
+    return new if previous is None else conform(pa.concat_tables([previous, new]), RUNS)
+
+
+def _record_failed_run(
+    settings: Settings, report: RunReport, started: datetime, finished: datetime, err: PipelineError
+) -> None:
+    """Add a run that arXiv failed to runs.parquet; every other table stays as it was.
+
+    Bad input (exit 2) is not recorded: such a run promises to have written nothing.
+    """
+    if not settings.enriched_dir.exists() or err.exit_code != EX_FAILED:
+        return
+    runs = _append_run(settings, report, started, finished, "failed", err.exit_code)
+    try:
+        publish_set(
+            settings.enriched_dir,
+            settings.sets_dir,
+            report.run_id,
+            {"runs": runs},
+            carry=[name for name in TABLES if name != "runs"],
+        )
+    except OSError as publish_error:  # the run's own error is the one to report
+        log.warning("could not record the failed run: %s", publish_error)
+
+
+def run_parse(settings: Settings) -> RunReport:
+    """Parse the lists and publish new entries beside the current papers; no network."""
+    t0 = time.monotonic()
+    report = RunReport(run_id=new_run_id(datetime.now(UTC)))
+    with data_lock(settings):
+        sources = list(settings.lists) or default_sources(settings.raw_dir)
+        entries = load_entries(sources, None, settings.cache_dir / "lists")
+        papers = read_table(settings.enriched_dir, "papers", PAPERS)
+        known = set(papers.column("arxiv_id").to_pylist()) if papers is not None else set()
+        rows, _ = entry_rows(entries, known, None)
+        publish_set(
+            settings.enriched_dir,
+            settings.sets_dir,
+            report.run_id,
+            {"entries": build_table(rows, ENTRIES)},
+            carry=[name for name in TABLES if name != "entries"],
+        )
+    report.lists = len({row["list"] for row in rows})
+    report.entries = len(rows)
+    report.papers = len(known)
+    for row in rows:
+        report.statuses[row["status"]] = report.statuses.get(row["status"], 0) + 1
+    report.seconds = time.monotonic() - t0
+    return report
+
+
+def _empty(schema: pa.Schema) -> pa.Table:
+    return schema.empty_table()

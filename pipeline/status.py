@@ -1,0 +1,83 @@
+"""`status`: the last runs, table sizes, stale papers and the latest changes, as text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from pipeline.config import Settings
+from pipeline.schemas import TABLES
+
+RUNS_SHOWN = 5
+CHANGES_SHOWN = 10
+
+
+def render_status(settings: Settings, now: datetime | None = None) -> str:
+    """A plain-text report of the current table set (no colours: it goes to cron mail too)."""
+    now = now or datetime.now(UTC)
+    enriched = settings.enriched_dir
+    if not (enriched / "entries.parquet").exists():
+        return f"no tables in {enriched} yet: run `make refresh` (python -m pipeline refresh)."
+    parts = [f"tables in {enriched} -> {enriched.resolve().name}", ""]
+    parts += [_section("Tables", _sizes(enriched))]
+
+    runs = _read(enriched / "runs.parquet")
+    if runs is not None and len(runs):
+        shown = runs.tail(RUNS_SHOWN).iloc[::-1].copy()
+        shown["seconds"] = (shown["finished"] - shown["started"]).dt.total_seconds().round(1)
+        columns = ["run_id", "status", "exit_code", "entries", "papers", "requests"]
+        columns += ["cache_hits", "retries", "seconds_slept", "seconds"]
+        parts.append(_section(f"Last runs ({len(runs)} in all)", shown[columns]))
+
+    papers = _read(enriched / "papers.parquet")
+    if papers is not None:
+        cutoff = now - timedelta(days=settings.max_age_days)
+        stale = int((papers["fetched_at"] <= cutoff).sum())
+        oldest = papers["fetched_at"].min() if len(papers) else None
+        parts.append(
+            f"Stale papers (fetched before {cutoff:%Y-%m-%d %H:%M} UTC, "
+            f"max-age {settings.max_age_days:g} days): {stale} of {len(papers)}"
+            + (f"; oldest fetch {oldest:%Y-%m-%d %H:%M} UTC" if oldest is not None else "")
+            + "\n"
+        )
+
+    quality = _read(enriched / "quality.parquet")
+    if quality is not None:
+        listed = quality.assign(where=quality["list"] + ":" + quality["line"].astype(str))
+        parts.append(
+            _section(f"Quality findings ({len(quality)})", listed[["where", "kind", "detail"]])
+        )
+
+    changes = _read(enriched / "changes.parquet")
+    if changes is not None and len(changes):
+        latest = changes.tail(CHANGES_SHOWN).iloc[::-1]
+        columns = ["at", "change", "arxiv_id", "list", "detail"]
+        parts.append(_section(f"Latest changes ({len(changes)} in all)", latest[columns]))
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def _sizes(enriched: Path) -> pd.DataFrame:
+    rows = []
+    for name in TABLES:
+        path = enriched / f"{name}.parquet"
+        if path.exists():
+            rows.append(
+                {
+                    "table": f"{name}.parquet",
+                    "rows": pq.ParquetFile(path).metadata.num_rows,
+                    "kB": round(path.stat().st_size / 1024, 1),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    return pd.read_parquet(path) if path.exists() else None
+
+
+def _section(title: str, frame: pd.DataFrame) -> str:
+    body = frame.to_string(index=False, max_colwidth=60) if len(frame) else "(none)"
+    return f"{title}\n{body}\n"
