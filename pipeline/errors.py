@@ -3,10 +3,10 @@
 PipelineError                 exit code 1 unless a subclass says otherwise
 ├── InputError                bad list or option (exit 2): carries path and line
 ├── LockedError               another run holds the data directory (exit 75)
-├── ArxivUnavailableError     arXiv could not be reached or kept failing (exit 1)
-│   └── ArxivHTTPError        a final HTTP error status: carries url, status, attempts
+├── UpstreamUnavailableError  a service (arXiv...) could not be reached or kept failing
+│   ├── UpstreamHTTPError     a final HTTP error status: carries url, status, attempts
+│   └── MalformedAnswerError  200 answers that stayed truncated or empty
 ├── ArxivBadRequestError      a 400 error feed naming a malformed id (never retried)
-├── MalformedFeedError        a 200 answer that is not a complete Atom feed
 └── OfflineCacheMissError     --offline and an answer is not in the cache (exit 1)
 """
 
@@ -42,20 +42,34 @@ class LockedError(PipelineError):
     exit_code = EX_TEMPFAIL
 
 
-class ArxivUnavailableError(PipelineError):
-    """The arXiv API could not answer this run."""
+class UpstreamUnavailableError(PipelineError):
+    """A remote service could not answer this run."""
 
 
-class ArxivHTTPError(ArxivUnavailableError):
-    """The API kept answering with an error status."""
+class UpstreamHTTPError(UpstreamUnavailableError):
+    """The service kept answering with an error status."""
 
-    def __init__(self, url: str, status: int, attempts: int) -> None:
+    def __init__(self, service: str, url: str, status: int, attempts: int) -> None:
+        self.service = service
         self.url = url
         self.status = status
         self.attempts = attempts
         super().__init__(
-            f"arXiv answered HTTP {status} for {url} after {attempts} attempt(s); "
+            f"{service} answered HTTP {status} for {url} after {attempts} attempt(s); "
             "the previous tables were kept. Try again later, or raise --delay."
+        )
+
+
+class MalformedAnswerError(UpstreamUnavailableError):
+    """200 answers that stayed truncated, malformed or unexpectedly empty."""
+
+    def __init__(self, service: str, url: str, reason: str) -> None:
+        self.service = service
+        self.url = url
+        self.reason = reason
+        super().__init__(
+            f"{service} kept sending unusable answers for {url}: {reason}; "
+            "the previous tables were kept."
         )
 
 
@@ -66,15 +80,6 @@ class ArxivBadRequestError(PipelineError):
         self.url = url
         self.bad_id = bad_id
         super().__init__(f"arXiv rejected the request {url}: {message}")
-
-
-class MalformedFeedError(PipelineError):
-    """A 200 answer that is truncated, not XML, or unexpectedly empty."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        self.url = url
-        self.reason = reason
-        super().__init__(f"arXiv sent an unusable answer for {url}: {reason}")
 
 
 class OfflineCacheMissError(PipelineError):

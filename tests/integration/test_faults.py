@@ -10,9 +10,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.arxiv_api import MAX_ATTEMPTS
 from pipeline.config import Settings
-from pipeline.errors import ArxivHTTPError, ArxivUnavailableError, OfflineCacheMissError
+from pipeline.errors import OfflineCacheMissError, UpstreamHTTPError, UpstreamUnavailableError
+from pipeline.http import MAX_ATTEMPTS
 from pipeline.refresh import run_refresh
 from tests.fake_arxiv import FakeArxiv
 
@@ -44,9 +44,7 @@ def _faulty_run(settings: Settings, fake: FakeArxiv, slept: list[float]) -> None
     # Title searches go through the same layer; leaving them out keeps the faults on the
     # id requests, where a lost or broken answer would change the tables.
     fake.clear_log()
-    run_refresh(
-        dataclasses.replace(settings, batch_size=30, resolve=False), sleep=slept.append
-    )
+    run_refresh(dataclasses.replace(settings, batch_size=30, resolve=False), sleep=slept.append)
 
 
 FAULTS: dict[str, Callable[[FakeArxiv], None]] = {
@@ -96,7 +94,7 @@ def test_retry_after_is_honoured(
         assert slept[0] >= 90
     else:
         # A date decades away is beyond the retry budget: give up at once, say why.
-        with pytest.raises(ArxivHTTPError) as caught:
+        with pytest.raises(UpstreamHTTPError) as caught:
             _faulty_run(settings, seed_arxiv, slept)
         assert slept == [] and caught.value.status == 503
 
@@ -108,7 +106,7 @@ def test_a_persistent_error_fails_the_run_naming_url_status_attempts(
     seed_arxiv.clear_log()
     seed_arxiv.fail_next(100, status=503)
     slept: list[float] = []
-    with pytest.raises(ArxivHTTPError) as caught:
+    with pytest.raises(UpstreamHTTPError) as caught:
         run_refresh(dataclasses.replace(settings, max_age_days=0), sleep=slept.append)
     message = str(caught.value)
     assert seed_arxiv.url in message and "HTTP 503" in message
@@ -135,9 +133,9 @@ def test_arxiv_down_fails_with_one_clear_error(settings: Settings, seed_arxiv: F
     before = _papers(settings)
     url = seed_arxiv.url
     seed_arxiv.stop()
-    with pytest.raises(ArxivUnavailableError) as caught:
+    with pytest.raises(UpstreamUnavailableError) as caught:
         run_refresh(dataclasses.replace(settings, max_age_days=0), sleep=lambda s: None)
-    assert "could not reach 127.0.0.1" in str(caught.value)
+    assert "could not reach arXiv at 127.0.0.1" in str(caught.value)
     assert url in str(caught.value)
     assert _papers(settings) == before
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipeline.arxiv_api import (
+from pipeline.arxiv_api import _bad_request, _feed_problem, feed_problem
+from pipeline.http import (
+    HttpClient,
+    HttpSettings,
     TransientError,
-    _bad_request,
-    _cacheable,
     backoff_seconds,
-    feed_problem,
     parse_retry_after,
 )
 
@@ -82,20 +82,41 @@ def test_error_feed_names_the_bad_id() -> None:
     assert "incorrect id format for abc" in str(err)
 
 
-def _response(status: int, body: bytes) -> requests.Response:
+API = "http://arxiv.test/api/query"
+
+
+def _response(status: int, body: bytes, url: str = API + "?id_list=x") -> requests.Response:
     response = requests.Response()
     response.status_code = status
     response._content = body
+    response.url = url
     return response
 
 
-def test_only_complete_200_feeds_are_cached() -> None:
-    good = (ATOM / "recorded_id_astro-ph_0601001.xml").read_bytes()
-    assert _cacheable(_response(200, good))
-    assert not _cacheable(_response(200, good[:500]))
-    assert not _cacheable(_response(200, EMPTY_PAGE))
-    assert not _cacheable(_response(400, (ATOM / "recorded_error_400_abc.xml").read_bytes()))
-    assert not _cacheable(_response(503, b"busy"))
+def test_only_complete_200_answers_are_cached(tmp_path: Path) -> None:
+    settings = HttpSettings(
+        cache_path=tmp_path / "cache.sqlite",
+        cache_ttl_hours=1,
+        user_agent="test",
+        default_delay=0,
+        connect_timeout=1,
+        read_timeout=1,
+        retry_budget=1,
+    )
+    client = HttpClient(settings)
+    client.add_validator(API, _feed_problem)
+    try:
+        good = (ATOM / "recorded_id_astro-ph_0601001.xml").read_bytes()
+        cacheable = client._cacheable
+        assert cacheable(_response(200, good))
+        assert not cacheable(_response(200, good[:500]))
+        assert not cacheable(_response(200, EMPTY_PAGE))
+        assert not cacheable(_response(400, (ATOM / "recorded_error_400_abc.xml").read_bytes()))
+        assert not cacheable(_response(503, b"busy"))
+        # Other services' answers are judged by their own validators (none here).
+        assert cacheable(_response(200, b"# A list", url="http://lists.test/README.md"))
+    finally:
+        client.close()
 
 
 def test_retry_after_seconds_and_http_date() -> None:

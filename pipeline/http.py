@@ -1,0 +1,394 @@
+"""The one HTTP layer every remote call goes through: cache, retries, rate limits, timeouts.
+
+Layers, from the caller down:
+
+    HttpClient.request       tenacity retries for 429, 5xx, timeouts, broken answers
+    CachedSession            requests-cache, SQLite; only answers their validator accepts
+    RateLimitedAdapter       spaces out *network* calls per host; a cache hit never waits
+
+The limiter sits below the cache on purpose: a limiter above it (as arxiv.py's own delay)
+sleeps before cached answers too, which makes a warm run of a large list take minutes.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import requests_cache
+from requests.adapters import HTTPAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
+
+from pipeline.errors import (
+    MalformedAnswerError,
+    OfflineCacheMissError,
+    UpstreamHTTPError,
+    UpstreamUnavailableError,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+Sleep = Callable[[float], None]
+Clock = Callable[[], float]
+Validator = Callable[[requests.Response], "str | None"]
+"""Why a 200 answer is unusable (truncated, empty when it should not be), or None."""
+
+
+@dataclass
+class HttpStats:
+    """What a run cost the services it asked, and us."""
+
+    requests: int = 0
+    """Requests that went to the network."""
+    cache_hits: int = 0
+    retries: int = 0
+    seconds_slept: float = 0.0
+
+
+class RateLimiter:
+    """At most one network call per ``delay`` seconds; waits only when a call is due."""
+
+    def __init__(self, delay: float, stats: HttpStats, sleep: Sleep, clock: Clock) -> None:
+        self.delay = delay
+        self._stats = stats
+        self._sleep = sleep
+        self._clock = clock
+        self._last: float | None = None
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            if self._last is None or self.delay <= 0:
+                return
+            due = self._last + self.delay - self._clock()
+            if due > 0:
+                log.debug("rate limit: sleeping %.2f s", due)
+                self._stats.seconds_slept += due
+                self._sleep(due)
+
+    def mark(self) -> None:
+        with self._lock:
+            self._last = self._clock()
+
+
+class RateLimitedAdapter(HTTPAdapter):
+    """Transport adapter: a rate limit per host, default timeouts, request counting."""
+
+    def __init__(
+        self,
+        limiter_for: Callable[[str], RateLimiter],
+        stats: HttpStats,
+        timeout: tuple[float, float],
+    ) -> None:
+        super().__init__()
+        self._limiter_for = limiter_for
+        self._stats = stats
+        self._timeout = timeout
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self._timeout
+        limiter = self._limiter_for(urlsplit(request.url or "").netloc)
+        limiter.wait()
+        self._stats.requests += 1
+        try:
+            return super().send(request, **kwargs)
+        finally:
+            limiter.mark()
+
+
+class TransientError(Exception):
+    """A failure worth retrying: 429, 5xx, a broken or unexpectedly empty answer."""
+
+    def __init__(
+        self, url: str, reason: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.url = url
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+
+
+RETRYABLE = (TransientError, requests.ConnectionError, requests.Timeout)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, float((when - (now or datetime.now(UTC))).total_seconds()))
+
+
+def backoff_seconds(error: BaseException, attempt: int, delay: float, jitter: float) -> float:
+    """How long to wait before attempt ``attempt + 1``.
+
+    After a 429 the service wants real distance (arXiv rate-limits even at 3-4 s spacing
+    since its 2025 backend): start at 30 s and double up to 5 minutes. Other transient
+    failures start at the host's delay (at least 2 s) and double up to 2 minutes.
+    ``Retry-After`` is a floor. ``jitter`` in [0, 1) spreads clients that failed together.
+    """
+    status = getattr(error, "status", None)
+    if status == 429:
+        base = min(30.0 * 2.0 ** (attempt - 1), 300.0)
+    else:
+        base = min(max(delay, 2.0) * 2.0 ** (attempt - 1), 120.0)
+    wait = base * (1 + 0.25 * jitter)
+    if isinstance(error, TransientError) and error.retry_after is not None:
+        wait = max(wait, error.retry_after)
+    return wait
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How the HTTP layer behaves; built from the run's Settings."""
+
+    cache_path: Path
+    cache_ttl_hours: float
+    user_agent: str
+    default_delay: float
+    connect_timeout: float
+    read_timeout: float
+    retry_budget: float
+    offline: bool = False
+
+
+class HttpClient:
+    """A cached, rate-limited, retrying session shared by every service a run asks."""
+
+    def __init__(
+        self,
+        settings: HttpSettings,
+        sleep: Sleep = time.sleep,
+        clock: Clock = time.monotonic,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self.stats = HttpStats()
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng
+        self._delays: dict[str, float] = {}
+        self._limiters: dict[str, RateLimiter] = {}
+        self._validators: list[tuple[str, Validator]] = []
+        self._lock = threading.Lock()
+        settings.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        self.session = requests_cache.CachedSession(
+            str(settings.cache_path),
+            backend="sqlite",
+            expire_after=timedelta(hours=settings.cache_ttl_hours),
+            allowable_codes=(200,),
+            allowable_methods=("GET", "POST"),
+            filter_fn=self._cacheable,
+            # The services send no validators worth honouring; the TTL is ours to choose.
+            cache_control=False,
+            only_if_cached=settings.offline,
+            stale_if_error=settings.offline,
+        )
+        self.session.headers["User-Agent"] = settings.user_agent
+        adapter = RateLimitedAdapter(
+            self.limiter_for, self.stats, (settings.connect_timeout, settings.read_timeout)
+        )
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def close(self) -> None:
+        self.session.close()  # type: ignore[no-untyped-call]
+
+    # -- configuration ----------------------------------------------------------------------
+
+    def set_delay(self, url: str, delay: float) -> None:
+        """Space network calls to ``url``'s host at least ``delay`` seconds apart."""
+        host = urlsplit(url).netloc
+        with self._lock:
+            self._delays[host] = delay
+            if host in self._limiters:
+                self._limiters[host].delay = delay
+
+    def delay_for(self, url: str) -> float:
+        return self._delays.get(urlsplit(url).netloc, self.settings.default_delay)
+
+    def limiter_for(self, host: str) -> RateLimiter:
+        with self._lock:
+            if host not in self._limiters:
+                delay = self._delays.get(host, self.settings.default_delay)
+                self._limiters[host] = RateLimiter(delay, self.stats, self._sleep, self._clock)
+            return self._limiters[host]
+
+    def add_validator(self, url_prefix: str, validator: Validator) -> None:
+        """Answers under ``url_prefix`` are cached and returned only when ``validator``
+        finds nothing wrong with them; otherwise they are retried."""
+        self._validators.append((url_prefix, validator))
+
+    # -- requests -------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        service: str,
+        refresh: bool = False,
+        final_statuses: tuple[int, ...] = (),
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One logical request, retried through transient failures.
+
+        Returns a 200 answer its validator accepts, or a response whose status is in
+        ``final_statuses`` (for the caller to interpret, e.g. arXiv's 400 error feed);
+        raises for anything else. ``refresh`` skips a fresh cached answer.
+        """
+        response: requests.Response = self._with_retries(
+            url,
+            service,
+            lambda: self._once(method, url, service, refresh, final_statuses, kwargs),
+        )
+        return response
+
+    def get_text(self, url: str, *, service: str) -> str:
+        response = self.request("GET", url, service=service)
+        response.encoding = response.encoding or "utf-8"
+        return response.text
+
+    def _once(
+        self,
+        method: str,
+        url: str,
+        service: str,
+        refresh: bool,
+        final_statuses: tuple[int, ...],
+        kwargs: Mapping[str, Any],
+    ) -> requests.Response:
+        response = self.session.request(method, url, force_refresh=refresh, **kwargs)
+        if getattr(response, "from_cache", False):
+            self.stats.cache_hits += 1
+        status = response.status_code
+        if self.settings.offline and status == 504 and response.reason == "Not Cached":
+            raise OfflineCacheMissError(url)
+        if status == 429 or status >= 500:
+            raise TransientError(
+                url,
+                f"HTTP {status}",
+                status=status,
+                retry_after=parse_retry_after(response.headers.get("Retry-After")),
+            )
+        if status in final_statuses:
+            return response
+        if status != 200:
+            raise UpstreamHTTPError(service, url, status, 1)
+        problem = self._problem(response)
+        if problem:
+            raise TransientError(url, problem, status=200)
+        return response
+
+    def _validator(self, url: str) -> Validator | None:
+        for prefix, validator in self._validators:
+            if url.startswith(prefix):
+                return validator
+        return None
+
+    def _problem(self, response: requests.Response) -> str | None:
+        """The validator's verdict, computed once per network answer (cache hits passed)."""
+        if getattr(response, "from_cache", False):
+            return None
+        verdict = getattr(response, "_pipeline_problem", ...)
+        if verdict is ...:
+            validator = self._validator(response.url or "")
+            verdict = validator(response) if validator else None
+            response._pipeline_problem = verdict  # type: ignore[attr-defined]
+        return verdict
+
+    def _cacheable(self, response: requests.Response) -> bool:
+        # requests-cache asks this before storing an answer and again when returning one.
+        if getattr(response, "from_cache", False):
+            return True
+        return response.status_code == 200 and self._problem(response) is None
+
+    def _with_retries(self, url: str, service: str, call: Callable[[], Any]) -> Any:
+        budget = self.settings.retry_budget
+        delay = self.delay_for(url)
+
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            if error is None:  # tenacity waits only after a failure
+                return delay
+            return backoff_seconds(error, state.attempt_number, delay, self._rng())
+
+        def stop(state: RetryCallState) -> bool:
+            return (
+                state.attempt_number >= MAX_ATTEMPTS
+                or state.idle_for + state.upcoming_sleep > budget
+            )
+
+        def before_sleep(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            self.stats.retries += 1
+            self.stats.seconds_slept += state.upcoming_sleep
+            log.warning(
+                "%s: %s for %s (attempt %d); retrying in %.0f s",
+                service,
+                describe(error),
+                short_url(url),
+                state.attempt_number,
+                state.upcoming_sleep,
+            )
+
+        retrying = Retrying(
+            retry=retry_if_exception_type(RETRYABLE),
+            wait=wait,
+            stop=stop,
+            sleep=self._sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(call)
+        except TransientError as err:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            if err.status and err.status != 200:
+                raise UpstreamHTTPError(service, url, err.status, attempts) from err
+            raise MalformedAnswerError(
+                service, url, f"{err.reason} (after {attempts} attempts)"
+            ) from err
+        except (requests.ConnectionError, requests.Timeout) as err:
+            attempts = retrying.statistics.get("attempt_number", 1)
+            raise UpstreamUnavailableError(
+                f"could not reach {service} at {urlsplit(url).netloc} for {url} after "
+                f"{attempts} attempt(s): {describe(err)}; the previous tables were kept. "
+                "Try again later."
+            ) from err
+
+
+def describe(error: BaseException | None) -> str:
+    if isinstance(error, TransientError):
+        return error.reason
+    if isinstance(error, requests.Timeout):
+        return "timed out"
+    if isinstance(error, requests.ConnectionError):
+        return "connection failed"
+    return repr(error)
+
+
+def short_url(url: str, limit: int = 160) -> str:
+    return url if len(url) <= limit else url[: limit - 3] + "..."
