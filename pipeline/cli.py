@@ -21,7 +21,7 @@ from pipeline.config import (
     DEFAULT_DELAY,
     DEFAULT_MAX_AGE_DAYS,
     DEFAULT_RETRY_BUDGET,
-    MAX_GET_BATCH_SIZE,
+    MAX_BATCH_SIZE,
     Settings,
     env_api_url,
 )
@@ -55,9 +55,9 @@ def _positive_int(text: str) -> int:
 
 def _batch_size(text: str) -> int:
     value = _positive_int(text)
-    if value > MAX_GET_BATCH_SIZE:
+    if value > MAX_BATCH_SIZE:
         raise argparse.ArgumentTypeError(
-            f"at most {MAX_GET_BATCH_SIZE} ids per request over GET, not {value}"
+            f"at most {MAX_BATCH_SIZE} ids per request (arXiv's limit), not {value}"
         )
     return value
 
@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_batch_size,
         default=DEFAULT_BATCH_SIZE,
         metavar="N",
-        help=f"ids per API request, 1-{MAX_GET_BATCH_SIZE} (default: {DEFAULT_BATCH_SIZE})",
+        help=f"ids per API request, 1-{MAX_BATCH_SIZE} (default: {DEFAULT_BATCH_SIZE})",
     )
     network.add_argument(
         "--cache-ttl",

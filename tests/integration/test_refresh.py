@@ -16,7 +16,7 @@ import pytest
 from pipeline.config import Settings
 from pipeline.refresh import run_parse, run_refresh
 from pipeline.schemas import AUTHORS, ENTRIES, PAPERS
-from tests.fake_arxiv import FakeArxiv
+from tests.fake_arxiv import FakeArxiv, FakePaper
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_IDS = 92
@@ -216,7 +216,31 @@ def test_cli_help_explains_every_option(command: str) -> None:
         assert "75" in done.stdout
 
 
-def test_cli_rejects_a_batch_size_over_get_limit(seed_data_dir: Path) -> None:
-    done = _cli("refresh", "--data-dir", str(seed_data_dir), "--batch-size", "900")
+def test_cli_rejects_a_batch_size_over_arxivs_limit(seed_data_dir: Path) -> None:
+    done = _cli("refresh", "--data-dir", str(seed_data_dir), "--batch-size", "2001")
     assert done.returncode == 2
-    assert "at most 500" in done.stderr
+    assert "at most 2000" in done.stderr
+
+
+def test_long_batches_go_as_post_and_are_cached(tmp_path: Path) -> None:
+    ids = [f"2401.{n:05d}" for n in range(1, 801)]
+    listing = tmp_path / "raw" / "big.md"
+    listing.parent.mkdir(parents=True)
+    listing.write_text(
+        "# Big\n" + "".join(f"* Paper {i}. arXiv 2024, https://arxiv.org/abs/{i}\n" for i in ids),
+        encoding="utf-8",
+    )
+    with FakeArxiv() as fake:
+        fake.add(*(FakePaper.synthetic(i) for i in ids))
+        settings = Settings(data_dir=tmp_path, api_url=fake.url, delay=0.0, batch_size=800)
+        run_refresh(settings)
+        [request] = fake.requests
+        # Over GET this query string would be answered 414.
+        assert request.method == "POST" and request.status == 200
+        assert len(request.id_list) == 800 and request.max_results == 800
+        assert pq.read_table(settings.enriched_dir / "papers.parquet").num_rows == 800
+        shutil.rmtree(settings.sets_dir)
+        settings.enriched_dir.unlink()
+        fake.clear_log()
+        report = run_refresh(settings)
+        assert fake.requests == [] and report.stats.cache_hits == 1
