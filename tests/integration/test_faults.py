@@ -201,3 +201,25 @@ def test_offline_with_nothing_cached_says_so(settings: Settings, seed_arxiv: Fak
         run_refresh(dataclasses.replace(settings, offline=True))
     assert seed_arxiv.requests == []
     assert not settings.enriched_dir.exists()
+
+
+def test_an_interrupted_run_resumes_from_the_cache(
+    settings: Settings, seed_arxiv: FakeArxiv
+) -> None:
+    settings = dataclasses.replace(settings, batch_size=25, resolve=False)
+
+    def interrupt_after_two_batches(done: int, total: int) -> None:
+        if done >= 50:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_refresh(settings, progress=interrupt_after_two_batches)
+    assert not settings.enriched_dir.exists()  # nothing half-published
+    assert len(seed_arxiv.id_requests) == 2
+    seed_arxiv.clear_log()
+
+    report = run_refresh(settings)
+
+    assert len(seed_arxiv.id_requests) == 2  # only the two batches never answered
+    assert report.stats.cache_hits == 2
+    assert len(_papers(settings)) == 92
