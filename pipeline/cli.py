@@ -16,14 +16,18 @@ from types import FrameType
 
 from pipeline import __version__
 from pipeline.config import (
+    CITE_SOURCES,
     DEFAULT_BATCH_SIZE,
     DEFAULT_CACHE_TTL_HOURS,
+    DEFAULT_CITE_MAX_AGE_DAYS,
     DEFAULT_DELAY,
     DEFAULT_MAX_AGE_DAYS,
     DEFAULT_RETRY_BUDGET,
     MAX_BATCH_SIZE,
     Settings,
     env_api_url,
+    env_openalex_api_url,
+    env_s2_api_url,
 )
 from pipeline.errors import EX_OK, PipelineError
 
@@ -60,6 +64,16 @@ def _batch_size(text: str) -> int:
             f"at most {MAX_BATCH_SIZE} ids per request (arXiv's limit), not {value}"
         )
     return value
+
+
+def _sources(text: str) -> tuple[str, ...]:
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    unknown = [n for n in names if n != "arxiv" and n not in CITE_SOURCES]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown source(s) {', '.join(unknown)}; choose from arxiv, " + ", ".join(CITE_SOURCES)
+        )
+    return tuple(dict.fromkeys(n for n in names if n != "arxiv"))
 
 
 def _non_negative(text: str) -> float:
@@ -141,6 +155,33 @@ def build_parser() -> argparse.ArgumentParser:
         dest="resolve",
         action="store_false",
         help="do not search arXiv by title for entries without an arXiv link",
+    )
+    network.add_argument(
+        "--sources",
+        type=_sources,
+        default=(),
+        metavar="LIST",
+        help="comma-separated sources: arxiv (always), semanticscholar, openalex; the "
+        "last two add citations.parquet (default: arxiv)",
+    )
+    network.add_argument(
+        "--s2-api-url",
+        default=None,
+        metavar="URL",
+        help="Semantic Scholar API (default: $S2_API_URL or https://api.semanticscholar.org)",
+    )
+    network.add_argument(
+        "--openalex-api-url",
+        default=None,
+        metavar="URL",
+        help="OpenAlex API (default: $OPENALEX_API_URL or https://api.openalex.org)",
+    )
+    network.add_argument(
+        "--cite-max-age",
+        type=_non_negative,
+        default=DEFAULT_CITE_MAX_AGE_DAYS,
+        metavar="DAYS",
+        help=f"re-ask citation counts older than this (default: {DEFAULT_CITE_MAX_AGE_DAYS:g})",
     )
     network.add_argument(
         "--offline",
@@ -239,6 +280,10 @@ def _settings(args: argparse.Namespace) -> Settings:
             max_age_days=args.max_age,
             max_retry_seconds=args.retry_budget,
             resolve=args.resolve,
+            cite_sources=args.sources,
+            s2_api_url=args.s2_api_url or env_s2_api_url(),
+            openalex_api_url=args.openalex_api_url or env_openalex_api_url(),
+            cite_max_age_days=args.cite_max_age,
         )
     return Settings(**values)  # type: ignore[arg-type]
 
@@ -288,6 +333,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             # nothing new stays one line, and `status` shows the findings any time.
             if report.changes or args.verbose:
                 _print_findings(args, report.findings)
+            for source, reason in report.cite_failures.items():
+                # The arXiv tables are written; say which optional source let us down.
+                print(
+                    f"warning: {source} failed, its previous values were kept: {reason}",
+                    file=sys.stderr,
+                )
         elif args.command == "parse":
             report = refresh.run_parse(settings)
         elif args.command == "status":

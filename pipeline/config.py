@@ -30,9 +30,27 @@ READ_TIMEOUT = 60.0
 """arXiv can take tens of seconds for a large id_list; beyond a minute the connection is dead."""
 
 
+DEFAULT_S2_API_URL = "https://api.semanticscholar.org"
+DEFAULT_OPENALEX_API_URL = "https://api.openalex.org"
+CITE_SOURCES = ("semanticscholar", "openalex")
+DEFAULT_CITE_MAX_AGE_DAYS = 7.0
+
+
 def env_api_url() -> str:
     """The API URL from ARXIV_API_URL, or arXiv's own."""
     return os.environ.get("ARXIV_API_URL") or DEFAULT_API_URL
+
+
+def env_s2_api_url() -> str:
+    return os.environ.get("S2_API_URL") or DEFAULT_S2_API_URL
+
+
+def env_openalex_api_url() -> str:
+    return os.environ.get("OPENALEX_API_URL") or DEFAULT_OPENALEX_API_URL
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
 
 
 @dataclass(frozen=True)
@@ -56,6 +74,17 @@ class Settings:
     max_retry_seconds: float = DEFAULT_RETRY_BUDGET
     """Give up on a request after this long in retries (a cron run must end)."""
     user_agent: str = USER_AGENT
+    cite_sources: tuple[str, ...] = ()
+    """Citation sources asked besides arXiv: any of CITE_SOURCES."""
+    s2_api_url: str = field(default_factory=env_s2_api_url)
+    openalex_api_url: str = field(default_factory=env_openalex_api_url)
+    s2_api_key: str | None = field(default_factory=lambda: _env("S2_API_KEY"), repr=False)
+    openalex_mailto: str | None = field(default_factory=lambda: _env("OPENALEX_MAILTO"))
+    openalex_api_key: str | None = field(
+        default_factory=lambda: _env("OPENALEX_API_KEY"), repr=False
+    )
+    cite_max_age_days: float = DEFAULT_CITE_MAX_AGE_DAYS
+    """Citation rows younger than this are kept without asking again."""
 
     @property
     def raw_dir(self) -> Path:

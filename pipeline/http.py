@@ -251,18 +251,21 @@ class HttpClient:
         service: str,
         refresh: bool = False,
         final_statuses: tuple[int, ...] = (),
+        retry_budget: float | None = None,
         **kwargs: Any,
     ) -> requests.Response:
         """One logical request, retried through transient failures.
 
         Returns a 200 answer its validator accepts, or a response whose status is in
         ``final_statuses`` (for the caller to interpret, e.g. arXiv's 400 error feed);
-        raises for anything else. ``refresh`` skips a fresh cached answer.
+        raises for anything else. ``refresh`` skips a fresh cached answer; ``retry_budget``
+        shortens the settings' (seconds of back-off before giving up).
         """
         response: requests.Response = self._with_retries(
             url,
             service,
             lambda: self._once(method, url, service, refresh, final_statuses, kwargs),
+            retry_budget,
         )
         return response
 
@@ -325,8 +328,15 @@ class HttpClient:
             return True
         return response.status_code == 200 and self._problem(response) is None
 
-    def _with_retries(self, url: str, service: str, call: Callable[[], Any]) -> Any:
-        budget = self.settings.retry_budget
+    def _with_retries(
+        self, url: str, service: str, call: Callable[[], Any], budget: float | None = None
+    ) -> Any:
+        # A caller's budget can only shorten the run's, never lengthen it.
+        budget = (
+            self.settings.retry_budget
+            if budget is None
+            else min(budget, self.settings.retry_budget)
+        )
         delay = self.delay_for(url)
 
         def wait(state: RetryCallState) -> float:

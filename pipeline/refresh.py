@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from pipeline.arxiv_api import ArxivApi, HttpStats, Sleep
 from pipeline.changes import list_membership, membership_changes, paper_changes
+from pipeline.cite import CiteConfig, normalize_venue, run_cite, source_venues
 from pipeline.config import Settings
 from pipeline.errors import EX_FAILED, LockedError, PipelineError
 from pipeline.fetch import FetchResult, Progress, fetch_papers, unique_ids
@@ -29,7 +30,16 @@ from pipeline.lists import default_sources, load_entries
 from pipeline.models import ListEntry, Paper
 from pipeline.quality import counts, findings
 from pipeline.resolve import TitleResolution, check_link, resolve_titles
-from pipeline.schemas import AUTHORS, CHANGES, ENTRIES, PAPERS, QUALITY, RUNS, TABLES
+from pipeline.schemas import (
+    AUTHORS,
+    CHANGES,
+    CITATIONS,
+    ENTRIES,
+    PAPERS,
+    QUALITY,
+    RUNS,
+    TABLES,
+)
 from pipeline.tables import author_rows, build_table, conform, paper_rows, publish_set, read_table
 
 log = logging.getLogger(__name__)
@@ -51,6 +61,8 @@ class RunReport:
     by_title: int = 0
     changes: int = 0
     findings: list[dict[str, Any]] = field(default_factory=list)
+    cite_failures: dict[str, str] = field(default_factory=dict)
+    """Citation sources that failed this run -> why (their previous values were kept)."""
     stats: HttpStats = field(default_factory=HttpStats)
     seconds: float = 0.0
 
@@ -161,6 +173,11 @@ def entry_rows(
                 ),
                 "title_similarity": similarity,
                 "title_mismatch": mismatch,
+                "venue_normalized": None,
+                "venue_source": None,
+                "s2_id": None,
+                "openalex_id": None,
+                "doi": None,
             }
         )
         details.append(detail)
@@ -322,6 +339,10 @@ def _refresh_tables(
         zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
     )
     rows, details = entry_rows(entries, titles, result, resolutions)
+    citations = _cite(
+        settings, api, entries, rows, papers, previous, old_entries, search_due, now, report
+    )
+    _add_venues(rows, papers, citations)
     found = findings(rows, details, titles)
     old_by_id = {row["arxiv_id"]: row for row in ordered(old_papers, list(refetched)).to_pylist()}
     change_rows = membership_changes(
@@ -340,13 +361,99 @@ def _refresh_tables(
     report.findings = found
     for row in rows:
         report.statuses[row["status"]] = report.statuses.get(row["status"], 0) + 1
-    return {
+    tables = {
         "entries": build_table(rows, ENTRIES),
         "papers": conform(papers, PAPERS),
         "authors": conform(authors, AUTHORS),
         "quality": build_table(found, QUALITY),
         "changes": conform(changes, CHANGES),
     }
+    if citations is not None:
+        tables["citations"] = citations
+    return tables
+
+
+def _cite(
+    settings: Settings,
+    api: ArxivApi,
+    entries: Sequence[ListEntry],
+    rows: list[dict[str, Any]],
+    papers: pa.Table,
+    previous: Mapping[str, pa.Table | None],
+    old_entries: Sequence[Mapping[str, Any]],
+    search_due: bool,
+    now: datetime,
+    report: RunReport,
+) -> pa.Table | None:
+    """Citations of the current papers, and external ids of unresolved entries.
+
+    Optional and never fatal: a source that fails keeps its previous rows and is named in
+    the report. Without --sources the previous table is kept for the papers still listed.
+    """
+    ids = papers.column("arxiv_id").to_pylist()
+    old = previous.get("citations")
+    earlier = {(r["list"], r["title"]): r for r in old_entries}
+    for row in rows:
+        # External ids found in an earlier run stay until the next due search.
+        before = earlier.get((row["list"], row["title"]))
+        if before is not None and row["status"] == "unresolved":
+            for key in ("s2_id", "openalex_id", "doi"):
+                row[key] = before.get(key)
+    if not settings.cite_sources or settings.offline:
+        return None if old is None else conform(ordered(old, ids, "source"), CITATIONS)
+    config = CiteConfig(
+        sources=settings.cite_sources,
+        s2_url=settings.s2_api_url,
+        openalex_url=settings.openalex_api_url,
+        s2_api_key=settings.s2_api_key,
+        openalex_mailto=settings.openalex_mailto,
+        openalex_api_key=settings.openalex_api_key,
+        max_age_days=settings.cite_max_age_days,
+    )
+    unresolved = [
+        (i, entries[i].title, entries[i].year, entries[i].url)
+        for i, row in enumerate(rows)
+        if row["status"] == "unresolved"
+        and (search_due or (row["list"], row["title"]) not in earlier)
+    ]
+    result = run_cite(
+        api.http,
+        config,
+        list(zip(ids, papers.column("doi").to_pylist(), strict=True)),
+        unresolved,
+        old,
+        now,
+    )
+    for index, external in result.entry_ids.items():
+        rows[index].update(s2_id=external.s2_id, openalex_id=external.openalex_id, doi=external.doi)
+    report.cite_failures = dict(result.failures)
+    return conform(ordered(result.table(), ids, "source"), CITATIONS)
+
+
+def _add_venues(rows: list[dict[str, Any]], papers: pa.Table, citations: pa.Table | None) -> None:
+    """The normalised venue of each entry, from the best source that names one."""
+    refs = dict(
+        zip(
+            papers.column("arxiv_id").to_pylist(),
+            zip(
+                papers.column("journal_ref").to_pylist(),
+                papers.column("comment").to_pylist(),
+                strict=True,
+            ),
+            strict=True,
+        )
+    )
+    by_source = source_venues(citations.to_pylist()) if citations is not None else {}
+    for row in rows:
+        journal_ref, comment = refs.get(row["arxiv_id"], (None, None))
+        external = by_source.get(row["arxiv_id"], {})
+        row["venue_normalized"], row["venue_source"] = normalize_venue(
+            row["venue"],
+            journal_ref,
+            comment,
+            external.get("semanticscholar"),
+            external.get("openalex"),
+        )
 
 
 def _resolve_titles(

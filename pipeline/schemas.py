@@ -39,6 +39,11 @@ ENTRIES = pa.schema(
         pa.field("candidate_score", pa.float64()),
         pa.field("title_similarity", pa.float64()),
         pa.field("title_mismatch", pa.bool_()),
+        pa.field("venue_normalized", pa.string()),
+        pa.field("venue_source", pa.string()),
+        pa.field("s2_id", pa.string()),
+        pa.field("openalex_id", pa.string()),
+        pa.field("doi", pa.string()),
     ]
 )
 
@@ -70,6 +75,21 @@ AUTHORS = pa.schema(
         pa.field("affiliations", pa.list_(pa.string()), nullable=False),
     ]
 )
+
+CITATIONS = pa.schema(
+    [
+        pa.field("arxiv_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("citation_count", pa.int64()),
+        pa.field("influential_citation_count", pa.int64()),
+        pa.field("venue", pa.string()),
+        pa.field("year", pa.int32()),
+        pa.field("oa_url", pa.string()),
+        pa.field("fetched_at", _UTC, nullable=False),
+    ]
+)
+"""One row per paper and source. All values null: the source was asked and does not know
+the paper (it is asked again after ``--cite-max-age`` days)."""
 
 QUALITY_KINDS = ("unresolved", "not_found", "invalid", "title_mismatch", "duplicate")
 
@@ -117,6 +137,7 @@ TABLES: dict[str, pa.Schema] = {
     "papers": PAPERS,
     "authors": AUTHORS,
     "quality": QUALITY,
+    "citations": CITATIONS,
     "changes": CHANGES,
     "runs": RUNS,
 }
