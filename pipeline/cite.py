@@ -29,6 +29,7 @@ search, and so was confirmed by arXiv.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import logging
@@ -666,7 +667,9 @@ def _journal_ref_venue(text: str) -> str | None:
     return name if len(name) >= 2 and re.search(r"[A-Za-z]", name) else None
 
 
+@functools.lru_cache(maxsize=16384)
 def _venue_from(source: str, text: str) -> str | None:
+    # Cached: a list names the same few venues over and over.
     text = _clean(text)
     if not text:
         return None

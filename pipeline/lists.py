@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
+import json
 import logging
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipeline import arxiv_ids
+from pipeline import parse as parse_module
 from pipeline.arxiv_api import ArxivApi
 from pipeline.errors import InputError, PipelineError
 from pipeline.models import ListEntry
@@ -48,14 +53,49 @@ def default_sources(raw_dir: Path) -> list[str]:
     return [str(p) for p in paths]
 
 
-def load_entries(sources: list[str], api: ArxivApi | None, copies_dir: Path) -> list[ListEntry]:
+@functools.cache
+def _parser_fingerprint() -> str:
+    """Changes whenever the parser's code does, so cached parses never outlive it."""
+    digest = hashlib.sha256()
+    for module in (parse_module, arxiv_ids):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_cached(path: Path, parsed_dir: Path | None) -> list[ListEntry]:
+    """``load_list_file``, skipped when this exact file was parsed before by this parser.
+
+    A large list that did not change is then read back instead of parsed again (seconds at
+    100,000 entries); the key is the file's bytes, its name and the parser's code.
+    """
+    if parsed_dir is None:
+        return load_list_file(path)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return load_list_file(path)  # it raises the InputError that names the problem
+    key = hashlib.sha256(data + path.name.encode() + _parser_fingerprint().encode())
+    cached = parsed_dir / f"{key.hexdigest()}.json"
+    if cached.exists():
+        try:
+            return [ListEntry(**row) for row in json.loads(cached.read_bytes())]
+        except (ValueError, TypeError):
+            log.debug("ignoring an unreadable parse cache %s", cached)
+    entries = load_list_file(path)
+    write_file_atomic(cached, json.dumps([dataclasses.asdict(e) for e in entries]).encode("utf-8"))
+    return entries
+
+
+def load_entries(
+    sources: list[str], api: ArxivApi | None, copies_dir: Path, parsed_dir: Path | None = None
+) -> list[ListEntry]:
     """Parse every source in order. URLs need ``api``; their last good copy is kept."""
     entries: list[ListEntry] = []
     local: list[Path] = []
 
     def flush_local() -> None:
         for path in expand_list_paths(local):
-            entries.extend(load_list_file(path))
+            entries.extend(load_cached(path, parsed_dir))
         local.clear()
 
     for source in sources:

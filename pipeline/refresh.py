@@ -129,12 +129,15 @@ def entry_rows(
     papers: Mapping[str, str] | set[str],
     fetched: FetchResult | None,
     resolutions: Sequence[TitleResolution | None] | None = None,
+    known_checks: Mapping[tuple[str, str], tuple[float, bool]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[str | None]]:
     """Entries table rows in list order, and each entry's status detail.
 
     ``papers`` maps each arXiv id with a paper row to its arXiv title (for the link check);
     a plain set of ids skips the check. ``resolutions`` are the title searches' results for
-    entries without a link.
+    entries without a link. ``known_checks`` holds link checks of the last run, by (listed
+    title, id), still valid for papers not fetched again: a warm run of a large list then
+    compares no titles at all.
     """
     rows, details = [], []
     titles = papers if isinstance(papers, Mapping) else None
@@ -150,8 +153,12 @@ def entry_rows(
         if resolution == "title" and found is not None:
             similarity, mismatch = found.match_score, False
         elif resolution == "link" and status == "enriched" and titles is not None:
-            check = check_link(entry.title, titles[entry.arxiv_id or ""])
-            similarity, mismatch = check.title_similarity, check.title_mismatch
+            key = (entry.title, entry.arxiv_id or "")
+            if known_checks and key in known_checks:
+                similarity, mismatch = known_checks[key]
+            else:
+                check = check_link(entry.title, titles[entry.arxiv_id or ""])
+                similarity, mismatch = check.title_similarity, check.title_mismatch
         rows.append(
             {
                 "list": entry.list,
@@ -255,7 +262,9 @@ def _refresh_tables(
     progress: Progress | None,
 ) -> dict[str, pa.Table]:
     sources = list(settings.lists) or default_sources(settings.raw_dir)
-    entries = load_entries(sources, api, settings.cache_dir / "lists")
+    entries = load_entries(
+        sources, api, settings.cache_dir / "lists", settings.cache_dir / "parsed"
+    )
     previous = {n: read_table(settings.enriched_dir, n, s) for n, s in TABLES.items()}
     old_papers = previous["papers"] if previous["papers"] is not None else _empty(PAPERS)
     old_authors = previous["authors"] if previous["authors"] is not None else _empty(AUTHORS)
@@ -338,7 +347,15 @@ def _refresh_tables(
     titles = dict(
         zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
     )
-    rows, details = entry_rows(entries, titles, result, resolutions)
+    fetched_now = {p.arxiv_id for p in fetched}
+    known_checks = {
+        (row["title"], row["arxiv_id"]): (row["title_similarity"], row["title_mismatch"])
+        for row in old_entries
+        if row["resolution"] == "link"
+        and row["title_similarity"] is not None
+        and row["arxiv_id"] not in fetched_now
+    }
+    rows, details = entry_rows(entries, titles, result, resolutions, known_checks)
     citations = _cite(
         settings, api, entries, rows, papers, previous, old_entries, search_due, now, report
     )
@@ -577,4 +594,5 @@ def run_parse(settings: Settings) -> RunReport:
 
 
 def _empty(schema: pa.Schema) -> pa.Table:
-    return schema.empty_table()
+    # Not schema.empty_table(): that imports pandas.
+    return pa.Table.from_batches([], schema=schema)

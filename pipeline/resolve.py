@@ -25,6 +25,7 @@ reproduce exactly). The thresholds are justified by real title pairs in
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import re
@@ -161,6 +162,9 @@ def _greek_name(char: str) -> str:
 
 def _plain(text: str) -> str:
     """Case-folded, LaTeX, entities and Unicode variants removed; punctuation kept."""
+    if text.isascii() and not any(c in text for c in "&\\${}~%_^"):
+        # Most titles are plain ASCII: none of the passes below would change anything.
+        return text.lower()
     text = unicodedata.normalize("NFKC", _delatex(html.unescape(text))).casefold()
     # NFKD then dropping combining marks folds accents: Schrödinger == Schr\"odinger. Case
     # is folded first, since folding can add a mark (U+0130 -> i + U+0307).
@@ -174,6 +178,7 @@ def _words_of(plain: str) -> str:
     return " ".join(_NON_WORD.split(text)).strip()
 
 
+@functools.lru_cache(maxsize=65536)
 def normalize_title(text: str) -> str:
     """A title reduced to lower-case ASCII-folded words separated by single spaces.
 
@@ -423,8 +428,8 @@ def resolve_titles(
 
     Returns one resolution per entry, in order, and the Paper records of accepted matches
     (so the fetch stage need not ask for them again). ``refresh`` asks arXiv again past
-    fresh cached answers (a due re-check may find newly posted papers). Entries sharing a title share its
-    searches. A batch whose answer was cut at ``max_results_per_query`` is asked again title
+    fresh cached answers (a due re-check may find newly posted papers). Entries sharing a
+    title share its searches. A batch whose answer was cut at ``max_results_per_query`` is asked again title
     by title for the titles it left without a match, so batching never costs a result.
     """
     fetched_at = now()
