@@ -55,6 +55,9 @@ format: ## format the code with ruff
 
 check: lint test ## lint, then test
 
+bench: ## benchmark: requests vs arXiv's floor, time and memory, vs a plain arxiv.Client script (ARGS=--quick: smoke run)
+	$(BIN)/python bench/run.py $(ARGS)
+
 clean: ## remove caches and build output (never data/raw or the tables)
 	rm -rf .pytest_cache .ruff_cache .mypy_cache .hypothesis build dist *.egg-info
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
