@@ -106,7 +106,6 @@ OPENALEX_SELECT = (
 several megabytes per answer."""
 
 
-
 # -- configuration and results ----------------------------------------------------------------
 
 

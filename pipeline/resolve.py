@@ -429,8 +429,9 @@ def resolve_titles(
     Returns one resolution per entry, in order, and the Paper records of accepted matches
     (so the fetch stage need not ask for them again). ``refresh`` asks arXiv again past
     fresh cached answers (a due re-check may find newly posted papers). Entries sharing a
-    title share its searches. A batch whose answer was cut at ``max_results_per_query`` is asked again title
-    by title for the titles it left without a match, so batching never costs a result.
+    title share its searches. A batch whose answer was cut at ``max_results_per_query`` is
+    asked again title by title for the titles it left without a match, so batching never
+    costs a result.
     """
     fetched_at = now()
     keys = [normalize_title(e.title) if e.arxiv_id is None else "" for e in entries]

@@ -50,9 +50,7 @@ def test_added_entries_cost_one_request_naming_only_them(
     [request] = seed_arxiv.requests
     assert sorted(request.id_list) == sorted(NEW)
     added_rows = _changes(settings, report.run_id)
-    assert [(c["change"], c["arxiv_id"]) for c in added_rows] == [
-        ("added", i) for i in sorted(NEW)
-    ]
+    assert [(c["change"], c["arxiv_id"]) for c in added_rows] == [("added", i) for i in sorted(NEW)]
     assert len(_read(settings, "papers")) == 92 + 3
     assert len(_read(settings, "entries")) == 97 + 3
 

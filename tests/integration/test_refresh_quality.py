@@ -11,9 +11,7 @@ from pipeline.config import Settings
 from pipeline.refresh import run_refresh
 from tests.fake_arxiv import FakeArxiv, FakePaper
 
-MLLM = (
-    "Multimodal Large Language Models Make Text-to-Image Generative Models Align Better"
-)
+MLLM = "Multimodal Large Language Models Make Text-to-Image Generative Models Align Better"
 DECOYS = [
     # Near misses of the three classics: arXiv papers that must not be taken for them.
     FakePaper.synthetic("2402.00001", title="Individual Choice Behavior of LLM Agents"),
@@ -29,9 +27,7 @@ def test_seed_resolution_one_by_title_three_unresolved_two_searches(
     settings: Settings, seed_arxiv: FakeArxiv
 ) -> None:
     seed_arxiv.add(
-        FakePaper.synthetic(
-            "2410.00005", title=MLLM, published=datetime(2024, 10, 1, tzinfo=UTC)
-        ),
+        FakePaper.synthetic("2410.00005", title=MLLM, published=datetime(2024, 10, 1, tzinfo=UTC)),
         *DECOYS,
     )
     report = run_refresh(settings)
