@@ -1523,6 +1523,10 @@ def _leading_text(pieces: Sequence[_Piece]) -> tuple[str, int]:
     for k, p in enumerate(pieces):
         if p.kind == "link" and not (p.img and not p.text.strip()):
             return "".join(lead), k
+        if p.kind == "text" and (bare := _BARE_URL_RE.search(p.text)):
+            # A bare URL ends the lead as a link would: "Title. Venue 2023, https://..."
+            lead.append(p.text[: bare.start()])
+            return "".join(lead), k + 1
         if p.kind == "text" or p.kind == "code":
             lead.append(p.text)
         elif p.kind == "sep" and "".join(lead).strip():

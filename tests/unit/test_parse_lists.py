@@ -271,7 +271,7 @@ def fields(e: ListEntry) -> tuple[object, ...]:
         ),
         (
             "* Title M https://arxiv.org/abs/2304.05977 (bare URL)",
-            ("Title M https://arxiv.org/abs/2304.05977 (bare URL)", None, None, "2304.05977", None),
+            ("Title M", None, None, "2304.05977", None),
         ),
     ],
 )
