@@ -297,7 +297,9 @@ def _refresh_tables(
     if settings.offline:
         # No network: what the tables hold is the best there is.
         plan = FetchPlan(fresh=plan.fresh + plan.stale, stale=[], new=plan.new)
-    log.info(
+    # A run with nothing to fetch says only its summary line (cron mail stays one line).
+    log.log(
+        logging.INFO if plan.new or plan.stale or by_title else logging.DEBUG,
         "%d ids: %d fresh in the tables, %d stale, %d new, %d found by title",
         len(ids),
         len(plan.fresh),

@@ -197,6 +197,11 @@ def test_progress_is_plain_log_lines_off_a_terminal(settings: Settings, seed_arx
     assert "INFO fetched 92/92 ids" in err
     assert "\r" not in err  # no progress bar escapes in cron mail
     assert out.startswith("refresh: 97 entries")
+    # Nothing to do: no request, and one summary line.
+    code, out, err = _run("refresh", "--data-dir", str(settings.data_dir), api=seed_arxiv)
+    assert code == 0 and err == ""
+    [line] = out.splitlines()
+    assert "0 fetched" in line and "0 request(s)" in line
     code, out, err = _run(
         "refresh", "--data-dir", str(settings.data_dir), "--quiet", api=seed_arxiv
     )
