@@ -53,7 +53,8 @@ def render_status(settings: Settings, now: datetime | None = None) -> str:
 
     changes = _read(enriched / "changes.parquet")
     if changes is not None and len(changes):
-        latest = changes.tail(CHANGES_SHOWN).iloc[::-1]
+        latest = changes.tail(CHANGES_SHOWN).iloc[::-1].copy()
+        latest["at"] = latest["at"].dt.strftime("%Y-%m-%d %H:%M")
         columns = ["at", "change", "arxiv_id", "list", "detail"]
         parts.append(_section(f"Latest changes ({len(changes)} in all)", latest[columns]))
     return "\n".join(parts).rstrip() + "\n"
@@ -79,5 +80,6 @@ def _read(path: Path) -> pd.DataFrame | None:
 
 
 def _section(title: str, frame: pd.DataFrame) -> str:
+    frame = frame.astype(object).where(frame.notna(), "")  # blanks, not NaN, for readers
     body = frame.to_string(index=False, max_colwidth=60) if len(frame) else "(none)"
     return f"{title}\n{body}\n"
