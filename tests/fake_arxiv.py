@@ -23,29 +23,20 @@ entity bomb), and records every request so tests can assert what a client asked 
 from __future__ import annotations
 
 import base64
-import contextlib
 import functools
 import hashlib
 import re
-import socket
-import socketserver
-import struct
-import sys
 import textwrap
-import threading
-import time
-import traceback
-from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
-from urllib.parse import parse_qs, quote, urlsplit
+from typing import Any
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from lxml import etree
+
+from tests.fake_http import Answer, FakeHTTPService, Request, parse_params
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 ARXIV_NS = "http://arxiv.org/schemas/atom"
@@ -356,19 +347,10 @@ class RecordedRequest:
     """``time.monotonic()`` when the request arrived."""
 
 
-@dataclass
-class _Answer:
-    status: int | None
-    body: bytes = b""
-    content_type: str = "text/plain; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
 # --------------------------------------------------------------------------- server
 
 
-class FakeArxiv:
+class FakeArxiv(FakeHTTPService[RecordedRequest]):
     """The fake arXiv API server. Thread-safe; use as a context manager or start()/stop().
 
     ``wrap_text`` wraps titles and abstracts as the legacy API did (hard newlines before
@@ -377,80 +359,25 @@ class FakeArxiv:
     which ``wrap_text=False`` reproduces byte for byte.
     """
 
+    label = "fake-arxiv"
+    server_header = "fake-arxiv/1.0"
+
     def __init__(self, *, max_url_length: int = 8000, wrap_text: bool = True) -> None:
         self.max_url_length = max_url_length
         """A GET whose full URL is longer than this is answered 414."""
         self.wrap_text = wrap_text
-        self.errors: list[str] = []
-        """Tracebacks of unexpected exceptions in request handlers: a bug in the fake."""
-        self._lock = threading.Lock()
         self._papers: dict[str, list[FakePaper]] = {}
-        self._log: list[RecordedRequest] = []
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._handler_threads: set[threading.Thread] = set()
-        self._connections: set[socket.socket] = set()
         self._last_answered: float | None = None
-        self._reset_fault_state()
-
-    # ----------------------------------------------------------------- lifecycle
-
-    def start(self) -> Self:
-        """Bind a free port on 127.0.0.1 and serve in a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("FakeArxiv is already running")
-        self._stopping.clear()
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        # A short poll interval keeps stop() fast: shutdown() waits for the loop to notice.
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name=f"fake-arxiv:{server.server_address[1]}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, cut open connections, wake hung handlers and join every thread."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        with self._lock:
-            connections = list(self._connections)
-            handlers = list(self._handler_threads)
-        for conn in connections:
-            # Unblocks a handler stuck reading from or writing to a client that went quiet.
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-        for handler in handlers:
-            handler.join(timeout=5)
-        server.server_close()
-        thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        super().__init__()
 
     @property
     def url(self) -> str:
         """``http://127.0.0.1:PORT/api/query``."""
         if self._server is None:
-            raise RuntimeError("FakeArxiv is not running: call start() or use it in a with block")
-        return f"http://127.0.0.1:{self._server.server_address[1]}/api/query"
+            raise RuntimeError(
+                f"{type(self).__name__} is not running: call start() or use it in a with block"
+            )
+        return f"http://127.0.0.1:{self._port}/api/query"
 
     # ----------------------------------------------------------------- papers
 
@@ -512,12 +439,6 @@ class FakeArxiv:
     # ----------------------------------------------------------------- request log
 
     @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request so far, in arrival order (a copy)."""
-        with self._lock:
-            return list(self._log)
-
-    @property
     def id_requests(self) -> list[RecordedRequest]:
         """Requests with a non-empty ``id_list``."""
         return [r for r in self.requests if r.id_list]
@@ -527,21 +448,8 @@ class FakeArxiv:
         """Requests with a non-empty ``search_query``."""
         return [r for r in self.requests if r.search_query.strip()]
 
-    def clear_log(self) -> None:
-        """Forget every recorded request."""
-        with self._lock:
-            self._log.clear()
-
     # ----------------------------------------------------------------- faults
-
-    def fail_next(self, n: int, status: int = 503, retry_after: int | str | None = None) -> None:
-        """Answer the next ``n`` requests with ``status``.
-
-        ``retry_after`` sets a ``Retry-After`` header: seconds (int) or an HTTP date (str).
-        """
-        header = None if retry_after is None else str(retry_after)
-        with self._lock:
-            self._fails.extend([(status, header)] * n)
+    # fail_next, hang_next, truncate_next and clear_faults are FakeHTTPService's.
 
     def empty_every(self, k: int | None) -> None:
         """Every k-th 200 feed has no entries but the true totalResults (0/None: off)."""
@@ -557,11 +465,6 @@ class FakeArxiv:
         """Every k-th 200 feed is cut in the middle (malformed XML) (0/None: off)."""
         with self._lock:
             self._truncate_every, self._truncate_count = k or 0, 0
-
-    def truncate_next(self, n: int) -> None:
-        """The next ``n`` 200 feeds are cut in the middle (malformed XML)."""
-        with self._lock:
-            self._truncate_next += n
 
     def min_interval(self, seconds: float | None) -> None:
         """Answer 429 to a request arriving sooner than ``seconds`` after the previous answered
@@ -580,11 +483,6 @@ class FakeArxiv:
         with self._lock:
             self._resets += n
 
-    def hang_next(self, n: int, seconds: float) -> None:
-        """Sleep ``seconds`` before answering the next ``n`` requests (stop() wakes them)."""
-        with self._lock:
-            self._hangs.extend([seconds] * n)
-
     def bomb_next(self, n: int) -> None:
         """Answer the next ``n`` feed requests with a 200 billion-laughs entity bomb."""
         with self._lock:
@@ -596,18 +494,12 @@ class FakeArxiv:
         with self._lock:
             self._rejected.update(ids)
 
-    def clear_faults(self) -> None:
-        """Remove every injected fault, latency and rate limit."""
-        with self._lock:
-            self._reset_fault_state()
-
-    def _reset_fault_state(self) -> None:
-        self._fails: deque[tuple[int, str | None]] = deque()
-        self._hangs: deque[float] = deque()
+    def _reset_faults(self) -> None:
+        """clear_faults() here also removes latency, the rate limit and rejected ids."""
+        super()._reset_faults()
         self._resets = 0
         self._bombs = 0
         self._empty_next = 0
-        self._truncate_next = 0
         self._empty_every = self._empty_count = 0
         self._truncate_every = self._truncate_count = 0
         self._min_interval = 0.0
@@ -616,18 +508,14 @@ class FakeArxiv:
 
     # ----------------------------------------------------------------- answering
 
-    def _respond(
-        self,
-        *,
-        method: str,
-        path: str,
-        params: dict[str, str],
-        url_length: int,
-        user_agent: str | None,
-        arrival: float,
-    ) -> _Answer:
-        """Decide the whole answer on arrival, under the lock, and log it before it is sent
-        (so a test that has its response already sees the log entry)."""
+    def _respond(self, request: Request) -> Answer:
+        # arXiv takes a form POST as the same query a GET puts in its URL.
+        form: dict[str, str] = {}
+        if request.content_type == "application/x-www-form-urlencoded":
+            form = parse_params(request.body.decode("utf-8", "replace"))
+        method, path, params = request.method, request.path, {**request.params, **form}
+        url_length = len(f"http://127.0.0.1:{self._port}{request.target}")
+        arrival = request.arrival
         with self._lock:
             start = _int_param(params, "start", 0)
             max_results = _int_param(params, "max_results", DEFAULT_MAX_RESULTS)
@@ -643,7 +531,7 @@ class FakeArxiv:
                     max_results=max_results,
                     status=None if answer.status is None else int(answer.status),
                     fault=fault,
-                    user_agent=user_agent,
+                    user_agent=request.headers.get("user-agent"),
                     at=arrival,
                 )
             )
@@ -651,27 +539,24 @@ class FakeArxiv:
 
     def _decide(
         self, method: str, path: str, params: dict[str, str], url_length: int, arrival: float
-    ) -> tuple[_Answer, str | None]:
+    ) -> tuple[Answer, str | None]:
         if path != "/api/query":
             return _text_answer(HTTPStatus.NOT_FOUND), None
         # One fault per request, in this order; only resets go unanswered.
         if self._resets:
             self._resets -= 1
-            return _Answer(status=None), "reset"
+            return Answer(status=None), "reset"
         delay = self._latency
         if self._hangs:
             self._last_answered = arrival
             answer, _ = self._query_answer(method, params, url_length)
             answer.delay = delay + self._hangs.popleft()
             return answer, "hang"
-        if self._fails:
+        failure = self._injected_failure()
+        if failure is not None:
             self._last_answered = arrival
-            status, retry_after = self._fails.popleft()
-            answer = _text_answer(status)
-            if retry_after is not None:
-                answer.headers["Retry-After"] = retry_after
-            answer.delay = delay
-            return answer, "fail"
+            failure.delay = delay
+            return failure, "fail"
         if (
             self._min_interval
             and self._last_answered is not None
@@ -687,7 +572,10 @@ class FakeArxiv:
             return answer, None
         return self._body_fault(answer, empty_body)
 
-    def _body_fault(self, answer: _Answer, empty_body: bytes) -> tuple[_Answer, str | None]:
+    def _error_answer(self, status: int) -> Answer:
+        return _text_answer(status)
+
+    def _body_fault(self, answer: Answer, empty_body: bytes) -> tuple[Answer, str | None]:
         """Corrupt a 200 feed if a body fault is due; every-k counters count every 200 feed."""
         truncate_due = empty_due = False
         if self._truncate_every:
@@ -714,7 +602,7 @@ class FakeArxiv:
 
     def _query_answer(
         self, method: str, params: dict[str, str], url_length: int
-    ) -> tuple[_Answer, bytes]:
+    ) -> tuple[Answer, bytes]:
         """The fault-free answer, plus the same feed without entries (for the empty fault)."""
         if method == "GET" and url_length > self.max_url_length:
             return _text_answer(HTTPStatus.REQUEST_URI_TOO_LONG), b""
@@ -815,16 +703,16 @@ def _split_ids(id_list: str) -> list[str]:
     return [part.strip() for part in id_list.split(",") if part.strip()]
 
 
-def _text_answer(status: int) -> _Answer:
+def _text_answer(status: int) -> Answer:
     try:
         phrase = HTTPStatus(status).phrase
     except ValueError:
         phrase = ""
-    return _Answer(status=status, body=f"{status} {phrase}\n".encode())
+    return Answer(status=status, body=f"{status} {phrase}\n".encode())
 
 
-def _feed_answer(status: int, body: bytes) -> _Answer:
-    return _Answer(status=status, body=body, content_type=ATOM_CONTENT_TYPE)
+def _feed_answer(status: int, body: bytes) -> Answer:
+    return Answer(status=status, body=body, content_type=ATOM_CONTENT_TYPE)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -1172,120 +1060,3 @@ class _QueryParser:
 
 def _parse_query(query: str) -> _Query:
     return _Query(_QueryParser(_tokenize(query)).parse())
-
-
-# --------------------------------------------------------------------------- HTTP plumbing
-
-
-class _Server(ThreadingHTTPServer):
-    fake: FakeArxiv
-    daemon_threads = True
-    # The default backlog of 5 drops bursts of concurrent connects (the client retries a SYN
-    # only after a second), which would make concurrency tests slow for no reason.
-    request_queue_size = 128
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn) that can stall offline.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        # Tracked so stop() can join every handler instead of leaving them to the interpreter.
-        thread = threading.Thread(
-            target=self.process_request_thread, args=(request, client_address), daemon=True
-        )
-        with self.fake._lock:
-            self.fake._handler_threads.add(thread)
-        thread.start()
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            with self.fake._lock:
-                self.fake._handler_threads.discard(threading.current_thread())
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that timed out or went away is normal here; anything else is a bug.
-        exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError | TimeoutError) or self.fake._stopping.is_set():
-            return
-        with self.fake._lock:
-            self.fake.errors.append(traceback.format_exc())
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    # HTTP/1.0: one request per connection, so stop() never waits on an idle keep-alive.
-    protocol_version = "HTTP/1.0"
-    server_version = "fake-arxiv/1.0"
-    timeout = 10
-
-    def setup(self) -> None:
-        super().setup()
-        with self.server.fake._lock:
-            self.server.fake._connections.add(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            with self.server.fake._lock:
-                self.server.fake._connections.discard(self.connection)
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the request log replaces stderr chatter
-
-    def do_GET(self) -> None:
-        self._answer("GET", {})
-
-    def do_POST(self) -> None:
-        length = self.headers.get("Content-Length", "")
-        body = self.rfile.read(int(length)) if length.isdigit() else b""
-        form: dict[str, str] = {}
-        if self.headers.get_content_type() == "application/x-www-form-urlencoded":
-            form = _parse_params(body.decode("utf-8", "replace"))
-        self._answer("POST", form)
-
-    def _answer(self, method: str, form: dict[str, str]) -> None:
-        fake = self.server.fake
-        arrival = time.monotonic()
-        if fake._stopping.is_set():
-            return
-        split = urlsplit(self.path)
-        params = {**_parse_params(split.query), **form}
-        port = self.server.server_address[1]
-        answer = fake._respond(
-            method=method,
-            path=split.path,
-            params=params,
-            url_length=len(f"http://127.0.0.1:{port}{self.path}"),
-            user_agent=self.headers.get("User-Agent"),
-            arrival=arrival,
-        )
-        if answer.delay and fake._stopping.wait(answer.delay):
-            return  # stopped while sleeping: close without an answer
-        if answer.status is None:
-            self._reset_connection()
-            return
-        self.send_response(answer.status)
-        self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(answer.body)))
-        for name, value in answer.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(answer.body)
-
-    def _reset_connection(self) -> None:
-        # SO_LINGER with a zero timeout makes close() send RST instead of FIN.
-        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.connection.close()
-        self.rfile.close()  # the socket really closes once its last file object does
-
-
-def _parse_params(query: str) -> dict[str, str]:
-    return {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}

@@ -38,24 +38,16 @@ refuses connections).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
-import socketserver
-import sys
-import threading
-import time
-import traceback
-from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
-from typing import Any, ClassVar, Self
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+
+from tests.fake_http import Answer, FakeHTTPService, Request
 
 FIXTURES = Path(__file__).parent / "fixtures"
 JSON_TYPE = "application/json"
@@ -343,86 +335,24 @@ class RecordedRequest:
         return values
 
 
-@dataclass
-class _Answer:
-    status: int | None
-    body: bytes = b""
-    content_type: str = JSON_TYPE
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
+def _json_answer(status: int, payload: Any) -> Answer:
+    return _recorded_answer(status, json.dumps(payload, separators=(",", ":")).encode())
 
 
-def _json_answer(status: int, payload: Any) -> _Answer:
-    return _Answer(status=status, body=json.dumps(payload, separators=(",", ":")).encode())
+def _recorded_answer(status: int, body: bytes) -> Answer:
+    return Answer(status=status, body=body, content_type=JSON_TYPE)
 
 
 _INVALID_JSON = object()
 
 
-class _FakeService:
-    """Lifecycle, request log and fault injection shared by both fakes."""
+class _FakeService(FakeHTTPService[RecordedRequest]):
+    """What both services share on top of FakeHTTPService: JSON bodies and the fault order."""
 
-    label: ClassVar[str] = "fake"
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-        """Tracebacks of exceptions inside request handlers: a bug in the fake."""
-        self._lock = threading.RLock()
-        self._log: list[RecordedRequest] = []
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._handlers: set[threading.Thread] = set()
-        self._port: int | None = None
-        self.clear_faults()
-
-    # ----------------------------------------------------------------- lifecycle
-
-    def start(self) -> Self:
-        """Bind a free port on 127.0.0.1 and serve in a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError(f"{type(self).__name__} is already running")
-        self._stopping.clear()
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server, self._port = server, server.server_address[1]
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name=f"{self.label}:{self._port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, wake hung handlers and join every thread."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        self._stopping.set()
-        server.shutdown()
-        with self._lock:
-            handlers = list(self._handlers)
-        for handler in handlers:
-            handler.join(timeout=5)
-        server.server_close()
-        thread.join(timeout=5)
-        self._server = self._thread = None
+    server_header = "fake-scholarly/1.0"
 
     def down(self) -> None:
         """Take the service down: its URL stays the same and refuses connections."""
-        self.stop()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
         self.stop()
 
     @property
@@ -432,64 +362,29 @@ class _FakeService:
             raise RuntimeError(f"{type(self).__name__} was never started")
         return f"http://127.0.0.1:{self._port}"
 
-    # ----------------------------------------------------------------- log and faults
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request so far, in arrival order (a copy)."""
-        with self._lock:
-            return list(self._log)
-
-    def clear_log(self) -> None:
-        with self._lock:
-            self._log.clear()
-
-    def fail_next(self, n: int, status: int = 503, retry_after: int | str | None = None) -> None:
-        """Answer the next ``n`` requests with ``status`` (and a ``Retry-After`` header)."""
-        header = None if retry_after is None else str(retry_after)
-        with self._lock:
-            self._fails.extend([(status, header)] * n)
-
-    def hang_next(self, n: int, seconds: float) -> None:
-        """Wait ``seconds`` before answering the next ``n`` requests (stop() wakes them)."""
-        with self._lock:
-            self._hangs.extend([seconds] * n)
-
-    def truncate_next(self, n: int) -> None:
-        """Cut the next ``n`` 200 answers in half (malformed JSON)."""
-        with self._lock:
-            self._truncate += n
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._fails: deque[tuple[int, str | None]] = deque()
-            self._hangs: deque[float] = deque()
-            self._truncate = 0
-
     # ----------------------------------------------------------------- answering
 
-    def _respond(
-        self, method: str, path: str, params: dict[str, str], raw: bytes, headers: Mapping[str, str]
-    ) -> _Answer:
+    def _respond(self, request: Request) -> Answer:
+        method, path, headers = request.method, request.path, request.headers
         body: Any = None
-        if raw:
+        if request.body:
             try:
-                body = json.loads(raw)
+                body = json.loads(request.body)
             except ValueError:
                 body = _INVALID_JSON
         with self._lock:
-            answer, fault = self._decide(method, path, params, body, headers)
+            answer, fault = self._decide(method, path, request.params, body, headers)
             self._log.append(
                 RecordedRequest(
                     method=method,
                     path=path,
-                    params=dict(params),
+                    params=dict(request.params),
                     body=None if body is _INVALID_JSON else body,
                     api_key=headers.get("x-api-key"),
                     user_agent=headers.get("user-agent"),
                     status=answer.status,
                     fault=fault,
-                    at=time.monotonic(),
+                    at=request.arrival,
                 )
             )
             return answer
@@ -501,23 +396,23 @@ class _FakeService:
         params: dict[str, str],
         body: Any,
         headers: Mapping[str, str],
-    ) -> tuple[_Answer, str | None]:
+    ) -> tuple[Answer, str | None]:
         if self._hangs:
             answer = self._route(method, path, params, body, headers)
             answer.delay = self._hangs.popleft()
             return answer, "hang"
-        if self._fails:
-            status, retry_after = self._fails.popleft()
-            answer = _Answer(status=status, body=self._error_body(status))
-            if retry_after is not None:
-                answer.headers["Retry-After"] = retry_after
-            return answer, "fail"
+        failure = self._injected_failure()
+        if failure is not None:
+            return failure, "fail"
         answer = self._route(method, path, params, body, headers)
-        if answer.status == HTTPStatus.OK and self._truncate:
-            self._truncate -= 1
+        if answer.status == HTTPStatus.OK and self._truncate_next:
+            self._truncate_next -= 1
             answer.body = answer.body[: len(answer.body) // 2]
             return answer, "truncate"
         return answer, None
+
+    def _error_answer(self, status: int) -> Answer:
+        return _recorded_answer(status, self._error_body(status))
 
     def _error_body(self, status: int) -> bytes:
         try:
@@ -533,7 +428,7 @@ class _FakeService:
         params: dict[str, str],
         body: Any,
         headers: Mapping[str, str],
-    ) -> _Answer:
+    ) -> Answer:
         raise NotImplementedError
 
 
@@ -601,7 +496,7 @@ class FakeSemanticScholar(_FakeService):
             return fixture_bytes(recorded[status])
         return super()._error_body(status)
 
-    def _fields(self, params: dict[str, str]) -> list[str] | _Answer:
+    def _fields(self, params: dict[str, str]) -> list[str] | Answer:
         fields = [f.strip() for f in params.get("fields", "title").split(",") if f.strip()]
         unknown = [f for f in fields if f not in S2_FIELDS]
         if unknown:
@@ -622,10 +517,10 @@ class FakeSemanticScholar(_FakeService):
         params: dict[str, str],
         body: Any,
         headers: Mapping[str, str],
-    ) -> _Answer:
+    ) -> Answer:
         key = headers.get("x-api-key")
         if key is not None and key != self.api_key:
-            return _Answer(status=403, body=self._error_body(403))
+            return self._error_answer(403)
         if path == "/graph/v1/paper/batch":
             if method != "POST":
                 return _json_answer(405, {"message": "Method Not Allowed"})
@@ -634,9 +529,9 @@ class FakeSemanticScholar(_FakeService):
             return self._match(params)
         return _json_answer(404, {"error": f"Endpoint {path} not found"})
 
-    def _batch(self, params: dict[str, str], body: Any) -> _Answer:
+    def _batch(self, params: dict[str, str], body: Any) -> Answer:
         fields = self._fields(params)
-        if isinstance(fields, _Answer):
+        if isinstance(fields, Answer):
             return fields
         ids = body.get("ids") if isinstance(body, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
@@ -646,9 +541,9 @@ class FakeSemanticScholar(_FakeService):
             return _json_answer(400, {"error": message})
         return _json_answer(200, [self._project(self._lookup(i), fields) for i in ids])
 
-    def _match(self, params: dict[str, str]) -> _Answer:
+    def _match(self, params: dict[str, str]) -> Answer:
         fields = self._fields(params)
-        if isinstance(fields, _Answer):
+        if isinstance(fields, Answer):
             return fields
         query = set(_words(params.get("query", "")))
         if not query:
@@ -660,7 +555,7 @@ class FakeSemanticScholar(_FakeService):
             if score >= 0.5 and (best is None or score > best[0]):
                 best = (score, record)
         if best is None:
-            return _Answer(status=404, body=fixture_bytes("s2/match_404_title_not_found.json"))
+            return _recorded_answer(404, fixture_bytes("s2/match_404_title_not_found.json"))
         hit = {**self._project(best[1], fields), "matchScore": round(100 + 50 * best[0], 5)}
         return _json_answer(200, {"data": [hit]})
 
@@ -703,7 +598,7 @@ class FakeOpenAlex(_FakeService):
         return json.dumps({"error": phrase, "message": phrase}).encode()
 
     @staticmethod
-    def _invalid(message: str) -> _Answer:
+    def _invalid(message: str) -> Answer:
         # The recorded 400 (error_400_invalid_filter_field.json) has exactly these two keys.
         return _json_answer(400, {"error": "Invalid query parameters error.", "message": message})
 
@@ -714,7 +609,7 @@ class FakeOpenAlex(_FakeService):
         params: dict[str, str],
         body: Any,
         headers: Mapping[str, str],
-    ) -> _Answer:
+    ) -> Answer:
         if path != "/works" or method != "GET":
             return _json_answer(404, {"error": "Not Found", "message": f"{path} not found"})
         filters: list[tuple[str, list[str]]] = []
@@ -810,85 +705,6 @@ class FakeOpenAlex(_FakeService):
                     return None
                 relevance = 1000.0 / max(1, len(title))
         return relevance
-
-
-# --------------------------------------------------------------------------- HTTP plumbing
-
-
-class _Server(ThreadingHTTPServer):
-    fake: _FakeService
-    daemon_threads = True
-    request_queue_size = 64
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind does a reverse DNS lookup (getfqdn) that can stall offline.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        # Tracked so stop() can join every handler instead of leaving them to the interpreter.
-        thread = threading.Thread(
-            target=self.process_request_thread, args=(request, client_address), daemon=True
-        )
-        with self.fake._lock:
-            self.fake._handlers.add(thread)
-        thread.start()
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            with self.fake._lock:
-                self.fake._handlers.discard(threading.current_thread())
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that timed out or went away is normal here; anything else is a bug.
-        exc = sys.exc_info()[1]
-        if isinstance(exc, ConnectionError | TimeoutError) or self.fake._stopping.is_set():
-            return
-        with self.fake._lock:
-            self.fake.errors.append(traceback.format_exc())
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    # HTTP/1.0: one request per connection, so stop() never waits on an idle keep-alive.
-    protocol_version = "HTTP/1.0"
-    server_version = "fake-scholarly/1.0"
-    timeout = 10
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # the request log replaces stderr chatter
-
-    def do_GET(self) -> None:
-        self._answer("GET", b"")
-
-    def do_POST(self) -> None:
-        length = self.headers.get("Content-Length", "")
-        self._answer("POST", self.rfile.read(int(length)) if length.isdigit() else b"")
-
-    def _answer(self, method: str, raw: bytes) -> None:
-        fake = self.server.fake
-        if fake._stopping.is_set():
-            return
-        split = urlsplit(self.path)
-        params = {k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()}
-        # Header names are case-blind: the fakes look them up in lower case.
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        answer = fake._respond(method, split.path, params, raw, headers)
-        if answer.delay and fake._stopping.wait(answer.delay):
-            return  # stopped while hanging: close without an answer
-        if answer.status is None:
-            return
-        self.send_response(answer.status)
-        self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(answer.body)))
-        for name, value in answer.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        with contextlib.suppress(OSError):
-            self.wfile.write(answer.body)
 
 
 __all__ = [
