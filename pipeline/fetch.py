@@ -48,7 +48,9 @@ def split_version(entry_id: str) -> tuple[str, int]:
 
 def clean_text(text: str) -> str:
     """Collapse whitespace and decode entities left in the text; LaTeX stays as it is."""
-    return _SPACE.sub(" ", html.unescape(text)).strip()
+    if "&" in text:  # unescape only where there is something to decode (most fields)
+        text = html.unescape(text)
+    return _SPACE.sub(" ", text).strip()
 
 
 def paper_from_result(result: arxiv.Result, fetched_at: datetime) -> Paper:

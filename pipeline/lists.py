@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import json
@@ -82,7 +81,9 @@ def load_cached(path: Path, parsed_dir: Path | None) -> list[ListEntry]:
         except (ValueError, TypeError):
             log.debug("ignoring an unreadable parse cache %s", cached)
     entries = load_list_file(path)
-    write_file_atomic(cached, json.dumps([dataclasses.asdict(e) for e in entries]).encode("utf-8"))
+    # vars(), not dataclasses.asdict: the fields are flat, and asdict deep-copies each one
+    # (five seconds for 100,000 entries).
+    write_file_atomic(cached, json.dumps([vars(e) for e in entries]).encode("utf-8"))
     return entries
 
 
