@@ -388,7 +388,13 @@ def _refresh_tables(
     citations = _cite(
         settings, api, entries, rows, papers, previous, old_entries, search_due, now, report
     )
-    _add_venues(rows, papers, citations)
+    cite_ran = bool(settings.cite_sources) and not settings.offline
+    known_venues = {
+        (row["venue"], row["arxiv_id"]): (row["venue_normalized"], row["venue_source"])
+        for row in ([] if cite_ran else old_entries)
+        if row["arxiv_id"] not in fetched_now
+    }
+    _add_venues(rows, papers, citations, known_venues)
     found = findings(rows, details, titles)
     old_by_id = {row["arxiv_id"]: row for row in ordered(old_papers, list(refetched)).to_pylist()}
     change_rows = membership_changes(
@@ -480,8 +486,18 @@ def _cite(
     return conform(ordered(result.table(), ids, "source"), CITATIONS)
 
 
-def _add_venues(rows: list[dict[str, Any]], papers: pa.Table, citations: pa.Table | None) -> None:
-    """The normalised venue of each entry, from the best source that names one."""
+def _add_venues(
+    rows: list[dict[str, Any]],
+    papers: pa.Table,
+    citations: pa.Table | None,
+    known: Mapping[tuple[str | None, str | None], tuple[str | None, str | None]],
+) -> None:
+    """The normalised venue of each entry, from the best source that names one.
+
+    ``known`` holds last run's answers by (listed venue, arxiv id) where none of the inputs
+    can have changed (paper not fetched again, no citation source asked): a warm run of a
+    large list then normalises nothing.
+    """
     refs = dict(
         zip(
             papers.column("arxiv_id").to_pylist(),
@@ -495,6 +511,9 @@ def _add_venues(rows: list[dict[str, Any]], papers: pa.Table, citations: pa.Tabl
     )
     by_source = source_venues(citations.to_pylist()) if citations is not None else {}
     for row in rows:
+        if (row["venue"], row["arxiv_id"]) in known:
+            row["venue_normalized"], row["venue_source"] = known[(row["venue"], row["arxiv_id"])]
+            continue
         journal_ref, comment = refs.get(row["arxiv_id"], (None, None))
         external = by_source.get(row["arxiv_id"], {})
         row["venue_normalized"], row["venue_source"] = normalize_venue(
