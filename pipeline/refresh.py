@@ -297,9 +297,6 @@ def _refresh_tables(
         )
     )
 
-    def run_time() -> datetime:
-        return now
-
     link_ids = unique_ids(e.arxiv_id for e in entries if e.arxiv_id)
     link_plan = plan_fetch(link_ids, fetched_at, now, settings.max_age_days)
     # Unresolved titles are searched again as often as papers are re-checked.
@@ -328,24 +325,7 @@ def _refresh_tables(
         len(by_title),
     )
 
-    total = len(plan.new) + len(plan.stale)
-
-    def new_progress(done: int, _: int) -> None:
-        if progress:
-            progress(done, total)
-
-    def stale_progress(done: int, _: int) -> None:
-        if progress:
-            progress(len(plan.new) + done, total)
-
-    result = fetch_papers(api, plan.new, settings.batch_size, progress=new_progress, now=run_time)
-    rechecked = fetch_papers(
-        api, plan.stale, settings.batch_size, refresh=True, progress=stale_progress, now=run_time
-    )
-    for missing in sorted(rechecked.not_found):
-        # A paper arXiv knew before does not vanish; keep what we had and say so.
-        log.warning("arXiv did not return %s on re-check; keeping the earlier record", missing)
-    result.invalid.update(rechecked.invalid)
+    result, rechecked = _fetch_planned(settings, api, plan, progress, now)
     # Papers that were in the tables before and were fetched again: compared for changes.
     refetched = {
         p.arxiv_id: p
@@ -355,24 +335,8 @@ def _refresh_tables(
     fetched = [*result.papers.values(), *rechecked.papers.values(), *by_title.values()]
     keep = plan.fresh + sorted(rechecked.not_found)
 
-    papers = ordered(
-        pa.concat_tables([ordered(old_papers, keep), build_table(paper_rows(fetched), PAPERS)]),
-        ids,
-    )
+    papers, authors = _merge_papers(old_papers, old_authors, keep, fetched, ids)
     same_papers = papers.column("arxiv_id").equals(old_papers.column("arxiv_id"))
-    if not fetched and same_papers:
-        authors = old_authors  # the same papers, so the same authors: nothing to sort
-    else:
-        authors = ordered(
-            pa.concat_tables(
-                [
-                    ordered(old_authors, keep, "position"),
-                    build_table(author_rows(fetched), AUTHORS),
-                ]
-            ),
-            ids,
-            "position",
-        )
     titles = dict(
         zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
     )
@@ -404,15 +368,11 @@ def _refresh_tables(
         [t for t in (previous["changes"], build_table(change_rows, CHANGES)) if t is not None]
     )
 
-    report.lists = len({row["list"] for row in rows})
-    report.entries = len(rows)
+    _count_rows(report, rows)
     report.papers = papers.num_rows
     report.fetched = len(plan.new) + len(plan.stale)
-    report.by_title = sum(1 for row in rows if row["resolution"] == "title")
     report.changes = len(change_rows)
     report.findings = found
-    for row in rows:
-        report.statuses[row["status"]] = report.statuses.get(row["status"], 0) + 1
     tables: dict[str, pa.Table | None] = {
         "entries": build_table(rows, ENTRIES),
         "papers": conform(papers, PAPERS),
@@ -427,6 +387,71 @@ def _refresh_tables(
         # these tables already. Linking them saves rewriting them (seconds at 100,000).
         tables["papers"] = tables["authors"] = None
     return tables
+
+
+def _fetch_planned(
+    settings: Settings,
+    api: ArxivApi,
+    plan: FetchPlan,
+    progress: Progress | None,
+    now: datetime,
+) -> tuple[FetchResult, FetchResult]:
+    """New ids (a cached answer will do), then stale ones (past the cache): one progress."""
+    total = len(plan.new) + len(plan.stale)
+
+    def run_time() -> datetime:
+        return now
+
+    def new_progress(done: int, _: int) -> None:
+        if progress:
+            progress(done, total)
+
+    def stale_progress(done: int, _: int) -> None:
+        if progress:
+            progress(len(plan.new) + done, total)
+
+    result = fetch_papers(api, plan.new, settings.batch_size, progress=new_progress, now=run_time)
+    rechecked = fetch_papers(
+        api, plan.stale, settings.batch_size, refresh=True, progress=stale_progress, now=run_time
+    )
+    for missing in sorted(rechecked.not_found):
+        # A paper arXiv knew before does not vanish; keep what we had and say so.
+        log.warning("arXiv did not return %s on re-check; keeping the earlier record", missing)
+    result.invalid.update(rechecked.invalid)
+    return result, rechecked
+
+
+def _merge_papers(
+    old_papers: pa.Table,
+    old_authors: pa.Table,
+    keep: Sequence[str],
+    fetched: Sequence[Paper],
+    ids: Sequence[str],
+) -> tuple[pa.Table, pa.Table]:
+    """Papers and authors tables: the kept rows of the last run plus the fetched papers,
+    in list order."""
+    papers = ordered(
+        pa.concat_tables([ordered(old_papers, keep), build_table(paper_rows(fetched), PAPERS)]),
+        ids,
+    )
+    if not fetched and papers.column("arxiv_id").equals(old_papers.column("arxiv_id")):
+        return papers, old_authors  # the same papers, so the same authors: nothing to sort
+    authors = ordered(
+        pa.concat_tables(
+            [ordered(old_authors, keep, "position"), build_table(author_rows(fetched), AUTHORS)]
+        ),
+        ids,
+        "position",
+    )
+    return papers, authors
+
+
+def _count_rows(report: RunReport, rows: Sequence[Mapping[str, Any]]) -> None:
+    report.lists = len({row["list"] for row in rows})
+    report.entries = len(rows)
+    report.by_title = sum(1 for row in rows if row["resolution"] == "title")
+    for row in rows:
+        report.statuses[row["status"]] = report.statuses.get(row["status"], 0) + 1
 
 
 def _cite(
@@ -636,11 +661,8 @@ def run_parse(settings: Settings) -> RunReport:
             {"entries": build_table(rows, ENTRIES)},
             carry=[name for name in TABLES if name != "entries"],
         )
-    report.lists = len({row["list"] for row in rows})
-    report.entries = len(rows)
+    _count_rows(report, rows)
     report.papers = len(known)
-    for row in rows:
-        report.statuses[row["status"]] = report.statuses.get(row["status"], 0) + 1
     report.seconds = time.monotonic() - t0
     return report
 
