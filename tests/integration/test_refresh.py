@@ -244,3 +244,19 @@ def test_long_batches_go_as_post_and_are_cached(tmp_path: Path) -> None:
         fake.clear_log()
         report = run_refresh(settings)
         assert fake.requests == [] and report.stats.cache_hits == 1
+
+
+def test_default_settings_ask_for_the_fewest_requests_arxiv_allows(tmp_path: Path) -> None:
+    # ceil(2500 / 2000) = 2: the floor set by arXiv's 2000 results per request.
+    ids = [f"2402.{n:05d}" for n in range(1, 2501)]
+    listing = tmp_path / "raw" / "big.md"
+    listing.parent.mkdir(parents=True)
+    listing.write_text(
+        "# Big\n" + "".join(f"* Paper {i}. https://arxiv.org/abs/{i}\n" for i in ids),
+        encoding="utf-8",
+    )
+    with FakeArxiv() as fake:
+        fake.add(*(FakePaper.synthetic(i) for i in ids))
+        report = run_refresh(Settings(data_dir=tmp_path, api_url=fake.url, delay=0.0))
+        assert [len(r.id_list) for r in fake.requests] == [2000, 500]
+        assert report.stats.requests == math.ceil(len(ids) / 2000) and report.papers == 2500
