@@ -40,7 +40,15 @@ from pipeline.schemas import (
     RUNS,
     TABLES,
 )
-from pipeline.tables import author_rows, build_table, conform, paper_rows, publish_set, read_table
+from pipeline.tables import (
+    authors_table,
+    build_table,
+    conform,
+    paper_rows,
+    papers_table,
+    publish_set,
+    read_table,
+)
 
 log = logging.getLogger(__name__)
 
@@ -430,16 +438,11 @@ def _merge_papers(
 ) -> tuple[pa.Table, pa.Table]:
     """Papers and authors tables: the kept rows of the last run plus the fetched papers,
     in list order."""
-    papers = ordered(
-        pa.concat_tables([ordered(old_papers, keep), build_table(paper_rows(fetched), PAPERS)]),
-        ids,
-    )
+    papers = ordered(pa.concat_tables([ordered(old_papers, keep), papers_table(fetched)]), ids)
     if not fetched and papers.column("arxiv_id").equals(old_papers.column("arxiv_id")):
         return papers, old_authors  # the same papers, so the same authors: nothing to sort
     authors = ordered(
-        pa.concat_tables(
-            [ordered(old_authors, keep, "position"), build_table(author_rows(fetched), AUTHORS)]
-        ),
+        pa.concat_tables([ordered(old_authors, keep, "position"), authors_table(fetched)]),
         ids,
         "position",
     )

@@ -3,7 +3,7 @@ that a linked paper carries the listed title.
 
 Pure core: ``normalize_title`` -> ``title_similarity`` -> ``check_link`` and the ranking of
 candidates; ``title_queries`` builds the search strings. One edge, ``resolve_titles``, asks
-arXiv through ``ArxivApi.get_feed`` (cached, rate-limited, retried like every request).
+arXiv through ``ArxivApi.get_parsed_feed`` (cached, rate-limited, retried like every request).
 
 Searching happens in two rounds, both batched (several titles OR-ed into one request):
 
@@ -36,7 +36,6 @@ from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import quote_plus, urlencode
 
-from arxiv import _feed as arxiv_feed
 from pylatexenc.latex2text import LatexNodes2Text
 from rapidfuzz import fuzz
 
@@ -193,11 +192,22 @@ def normalize_title(text: str) -> str:
 
 def _split_subtitle(text: str) -> tuple[str, str] | None:
     """(main title, subtitle) normalised, when the title has both."""
-    parts = _SUBTITLE.split(_plain(text), maxsplit=1)
+    return _split_plain(_plain(text))
+
+
+def _split_plain(plain: str) -> tuple[str, str] | None:
+    parts = _SUBTITLE.split(plain, maxsplit=1)
     if len(parts) < 2:
         return None
     head, tail = _words_of(parts[0]), _words_of(parts[1])
     return (head, tail) if head and tail else None
+
+
+@functools.lru_cache(maxsize=65536)
+def _title_forms(text: str) -> tuple[str, tuple[str, str] | None]:
+    """(``normalize_title(text)``, ``_split_subtitle(text)``), from one ``_plain(text)``."""
+    plain = _plain(text)
+    return _words_of(plain), _split_plain(plain)
 
 
 def title_similarity(listed: str, arxiv_title: str) -> float:
@@ -211,11 +221,13 @@ def title_similarity(listed: str, arxiv_title: str) -> float:
     compared with its main title and with its subtitle alone (lists drop either), less
     ``SUBTITLE_PENALTY``. When both have subtitles, the whole titles are compared.
     """
-    a, b = normalize_title(listed), normalize_title(arxiv_title)
+    a, split_a = _title_forms(listed)
+    if listed == arxiv_title:  # the usual case (lists paste arXiv's title): all below is 100
+        return 100.0 if a else 0.0
+    b, split_b = _title_forms(arxiv_title)
     if not a or not b:
         return 0.0
     score = float(fuzz.ratio(a, b))
-    split_a, split_b = _split_subtitle(listed), _split_subtitle(arxiv_title)
     pairs = [(a, split_b)] if split_a is None and split_b else []
     pairs += [(b, split_a)] if split_b is None and split_a else []
     for whole, parts in pairs:
@@ -243,7 +255,7 @@ def check_link(listed_title: str, paper_title: str) -> LinkCheck:
     An entry listed without a title (a bare link) has nothing to compare: similarity 0 but
     no mismatch, since a missing title is no evidence of a wrong link.
     """
-    if not normalize_title(listed_title):
+    if not _title_forms(listed_title)[0]:
         return LinkCheck(title_similarity=0.0, title_mismatch=False)
     score = title_similarity(listed_title, paper_title)
     return LinkCheck(title_similarity=score, title_mismatch=score < MISMATCH_BELOW)
@@ -411,7 +423,7 @@ def _search(
 ) -> tuple[list[Paper], bool]:
     """The papers one search returns, and whether arXiv had more than it sent."""
     url = search_url(api.url, query, max_results)
-    feed = arxiv_feed.parse(api.get_feed(url, refresh=refresh))
+    feed = api.get_parsed_feed(url, refresh=refresh)
     papers = [paper_from_result(result, fetched_at) for result in feed.results]
     return papers, feed.header.total_results > len(papers)
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import inspect
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 import arxiv
+import pytest
 from arxiv import _feed
 
+from pipeline.arxiv_api import check_feed, parsed_feed
 from pipeline.fetch import paper_from_result, split_version
+from tests import fake_arxiv
+from tests.fake_arxiv import FakePaper
 
 ATOM = Path(__file__).parent.parent / "fixtures" / "atom"
 FETCHED = datetime(2026, 11, 29, tzinfo=UTC)
@@ -61,3 +66,121 @@ def test_legacy_feed_with_doi() -> None:
 def test_split_version() -> None:
     assert split_version("http://arxiv.org/abs/2304.05977v12") == ("2304.05977", 12)
     assert split_version("http://arxiv.org/abs/hep-th/9901001v1") == ("hep-th/9901001", 1)
+
+
+# -- parsed_feed: the checked tree -> the ParsedFeed arxiv._feed.parse makes of the bytes ------
+
+ODD_FEED = b"""<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom"
+      xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">
+  <opensearch:totalResults> 5 </opensearch:totalResults>
+  <opensearch:itemsPerPage>many</opensearch:itemsPerPage>
+  <entry>
+    <!-- a comment among the children -->
+    <id>http://arxiv.org/abs/2304.05977v2</id>
+    <id>http://arxiv.org/abs/9999.99999v9</id>
+    <title>  Two
+      titles &amp; <b>markup</b> tail</title>
+    <title>the second title</title>
+    <updated>2023-04-12T17:59:46</updated>
+    <published>2023-04-12T17:59:46+02:00</published>
+    <summary/>
+    <author><name>First &amp; Only</name><name>Second name</name>
+      <arxiv:affiliation>Uni A</arxiv:affiliation><arxiv:affiliation/>
+      <arxiv:affiliation>Uni B</arxiv:affiliation></author>
+    <author><arxiv:affiliation>Nameless</arxiv:affiliation></author>
+    <author><name/></author>
+    <link rel="alternate" href="https://arxiv.org/abs/2304.05977v2"/>
+    <link title="pdf" type="application/pdf"/>
+    <link href="https://arxiv.org/pdf/2304.05977v2" title="pdf" rel=""/>
+    <link href="https://arxiv.org/pdf/other" title="pdf"/>
+    <category term="cs.CV"/><category/><category term="cs.LG"/>
+    <arxiv:primary_category/>
+    <arxiv:primary_category term="cs.LG"/>
+    <arxiv:comment>first</arxiv:comment><arxiv:comment>second</arxiv:comment>
+    <arxiv:journal_ref></arxiv:journal_ref>
+    <arxiv:doi>10.1/x</arxiv:doi>
+    <entry><id>http://arxiv.org/abs/nested</id></entry>
+  </entry>
+  <entry><title>no id</title><updated>2023-04-12T17:59:46Z</updated></entry>
+  <entry><id></id><updated>2023-04-12T17:59:46Z</updated></entry>
+  <entry><id>http://arxiv.org/abs/2304.00001v1</id><updated>2023-04-12T17:59:46Z</updated></entry>
+  <entry><id>http://arxiv.org/abs/2304.00002v1</id>
+    <published>2023-04-12T17:59:46Z</published></entry>
+  <entry><id>http://arxiv.org/abs/2304.00003v1</id><updated>2023-04-12T17:59:46Z</updated>
+    <published>2023-04-12T17:59:46Z</published><updated>garbage</updated></entry>
+</feed>"""
+
+
+def _fields(result: arxiv.Result) -> tuple[object, ...]:
+    # Every attribute of arxiv.Result, compared by value (Result.__eq__ compares ids only).
+    return (
+        result.entry_id,
+        result.updated,
+        result.published,
+        result.title,
+        [(a.name, a.affiliation) for a in result.authors],
+        result.summary,
+        result.comment,
+        result.journal_ref,
+        result.doi,
+        result.primary_category,
+        result.categories,
+        [(link.href, link.title, link.rel, link.content_type) for link in result.links],
+        result.pdf_url,
+        sorted(vars(result)),
+    )
+
+
+def _same_as_arxiv(content: bytes) -> None:
+    root, problem = check_feed(content)
+    assert problem is None
+    ours, theirs = parsed_feed(root), _feed.parse(content)
+    assert ours.header == theirs.header
+    assert (ours.malformed, ours.error) == (theirs.malformed, theirs.error) == (False, None)
+    assert [_fields(r) for r in ours.results] == [_fields(r) for r in theirs.results]
+    assert all(type(r) is arxiv.Result for r in ours.results)
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(p.name for p in ATOM.glob("*.xml")),
+)
+def test_parsed_feed_equals_the_arxiv_parser_on_recorded_feeds(name: str) -> None:
+    _same_as_arxiv((ATOM / name).read_bytes())
+
+
+def test_parsed_feed_equals_the_arxiv_parser_on_odd_entries(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # First child of each kind wins, missing ids and dates skip the entry (with the same
+    # warnings), naive dates are UTC, empty elements, comments, missing attributes, a
+    # malformed header number.
+    caplog.set_level(logging.WARNING)
+    root, _ = check_feed(ODD_FEED)
+    ours = parsed_feed(root)
+    our_warnings, _ = list(caplog.messages), caplog.clear()
+    theirs = _feed.parse(ODD_FEED)
+    assert our_warnings == caplog.messages and len(our_warnings) == 5
+    assert [r.entry_id for r in ours.results] == [r.entry_id for r in theirs.results]
+    assert len(theirs.results) == 2
+    _same_as_arxiv(ODD_FEED)
+
+
+@pytest.mark.parametrize("wrap", [True, False])
+def test_parsed_feed_equals_the_arxiv_parser_on_fake_feeds(wrap: bool) -> None:
+    # The fake's synthetic papers: escapes, LaTeX, non-ASCII names, affiliations, DOIs,
+    # comments, journal refs, old-style ids; wrapped (pre-2025) and one-line text.
+    ids = [f"2304.{n:05d}" for n in range(1, 60)] + ["hep-th/9901001", "math.AG/0601001"]
+    papers = [FakePaper.synthetic(i, version=1 + n % 3) for n, i in enumerate(ids)]
+    body = fake_arxiv._render_feed(
+        search_query="",
+        id_list=",".join(ids),
+        start=0,
+        max_results=len(ids),
+        total=len(ids),
+        now=FETCHED,
+        entries=papers,
+        wrap=wrap,
+    )
+    _same_as_arxiv(body)
