@@ -35,6 +35,7 @@ from pipeline.errors import (
     UpstreamHTTPError,
     UpstreamUnavailableError,
 )
+from pipeline.runs import HttpStats as HttpStats  # re-exported: callers import it from here
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +45,6 @@ Sleep = Callable[[float], None]
 Clock = Callable[[], float]
 Validator = Callable[[requests.Response], "str | None"]
 """Why a 200 answer is unusable (truncated, empty when it should not be), or None."""
-
-
-@dataclass
-class HttpStats:
-    """What a run cost the services it asked, and us."""
-
-    requests: int = 0
-    """Requests that went to the network."""
-    cache_hits: int = 0
-    retries: int = 0
-    seconds_slept: float = 0.0
 
 
 class RateLimiter:

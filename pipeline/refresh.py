@@ -7,29 +7,35 @@ re-checked past the HTTP cache, so a cached answer cannot hide a new version.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import filelock
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.arxiv_api import ArxivApi, HttpStats, Sleep
+from pipeline.arxiv_api import ArxivApi, Sleep
 from pipeline.changes import list_membership, membership_changes, paper_changes
 from pipeline.cite import CiteConfig, normalize_venue, run_cite, source_venues
 from pipeline.config import Settings
-from pipeline.errors import EX_FAILED, LockedError, PipelineError
+from pipeline.errors import PipelineError
 from pipeline.fetch import FetchResult, Progress, fetch_papers, unique_ids
 from pipeline.lists import default_sources, load_entries
 from pipeline.models import ListEntry, Paper
-from pipeline.quality import counts, findings
+from pipeline.quality import findings
 from pipeline.resolve import TitleResolution, check_link, resolve_titles
+from pipeline.runs import (
+    STATE_FILE,
+    RunReport,
+    append_run,
+    data_lock,
+    new_run_id,
+    record_failed_run,
+)
 from pipeline.schemas import (
     AUTHORS,
     CHANGES,
@@ -37,7 +43,6 @@ from pipeline.schemas import (
     ENTRIES,
     PAPERS,
     QUALITY,
-    RUNS,
     TABLES,
 )
 from pipeline.tables import (
@@ -49,67 +54,17 @@ from pipeline.tables import (
     publish_set,
     read_table,
 )
+from pipeline.unchanged import (
+    inputs_fingerprint,
+    local_paths,
+    next_due,
+    record_if_unchanged,
+    state_bytes,
+)
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-
-
-@dataclass
-class RunReport:
-    """What one run did; the CLI prints it as one summary line."""
-
-    run_id: str
-    lists: int = 0
-    entries: int = 0
-    papers: int = 0
-    statuses: dict[str, int] = field(default_factory=dict)
-    fetched: int = 0
-    """Papers asked of arXiv this run (new and stale ids)."""
-    by_title: int = 0
-    changes: int = 0
-    findings: list[dict[str, Any]] = field(default_factory=list)
-    cite_failures: dict[str, str] = field(default_factory=dict)
-    """Citation sources that failed this run -> why (their previous values were kept)."""
-    stats: HttpStats = field(default_factory=HttpStats)
-    seconds: float = 0.0
-
-    def summary(self) -> str:
-        statuses = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items()))
-        if self.by_title:
-            statuses += f", {self.by_title} found by title"
-        problems = ", ".join(f"{n} {kind}" for kind, n in counts(self.findings).items())
-        return (
-            f"{self.entries} entries from {self.lists} list(s), {self.papers} papers "
-            f"({statuses}); findings: {problems or 'none'}; "
-            f"{self.fetched} fetched, {self.changes} change(s); "
-            f"{self.stats.requests} request(s), {self.stats.cache_hits} cached, "
-            f"{self.stats.retries} retries, {self.stats.seconds_slept:.1f} s slept, "
-            f"{self.seconds:.1f} s"
-        )
-
-
-def new_run_id(now: datetime) -> str:
-    """Sortable, unique enough for one data directory (runs hold a lock)."""
-    return now.strftime("%Y%m%dT%H%M%S%fZ")
-
-
-@contextlib.contextmanager
-def data_lock(settings: Settings) -> Iterator[None]:
-    """One run per data directory; the OS drops the lock if the process dies."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(settings.lock_path, timeout=0)
-    try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise LockedError(
-            f"another run holds {settings.lock_path}; it is still working on "
-            f"{settings.data_dir}. Nothing was changed. Wait for it to finish."
-        ) from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 # -- pure pieces ---------------------------------------------------------------------------
@@ -257,39 +212,59 @@ def run_refresh(
     progress: Progress | None = None,
     clock: Clock = lambda: datetime.now(UTC),
 ) -> RunReport:
-    """Parse the lists, fetch what is new or stale, publish a new table set."""
+    """Parse the lists, fetch what is new or stale, publish a new table set.
+
+    A run whose lists, settings and code are those of the current tables, with nothing due
+    for a re-check, only records itself (see unchanged.py).
+    """
     started = clock()
     t0 = time.monotonic()
     report = RunReport(run_id=new_run_id(started))
-    with data_lock(settings), ArxivApi(settings, sleep=sleep) as api:
-        report.stats = api.stats
-        try:
-            tables = _refresh_tables(settings, api, report, started, progress)
-        except PipelineError as err:
-            _record_failed_run(settings, report, started, clock(), err)
-            raise
+    with data_lock(settings):
+        sources = list(settings.lists) or default_sources(settings.raw_dir)
+        paths = local_paths(sources)
+        # Taken before the lists are read: a list edited during the run then differs from
+        # what the next run sees, and that run does the full pass.
+        inputs = inputs_fingerprint(settings, paths) if paths is not None else None
+        if inputs is not None:
+            recorded = record_if_unchanged(settings, inputs, started, clock)
+            if recorded is not None:
+                return recorded
+        with ArxivApi(settings, sleep=sleep) as api:
+            report.stats = api.stats
+            try:
+                tables, due = _refresh_tables(settings, sources, api, report, started, progress)
+            except PipelineError as err:
+                record_failed_run(settings, report, started, clock(), err)
+                raise
         report.seconds = time.monotonic() - t0
-        tables["runs"] = _append_run(settings, report, started, clock(), "ok", 0)
+        finished = clock()
+        tables["runs"] = append_run(settings, report, started, finished, "ok", 0)
         unchanged = [name for name, table in tables.items() if table is None]
+        state = {}
+        if inputs is not None and due is not None and due > finished:
+            state[STATE_FILE] = state_bytes(inputs, due, report)
         publish_set(
             settings.enriched_dir,
             settings.sets_dir,
             report.run_id,
             {name: table for name, table in tables.items() if table is not None},
             carry=unchanged,
+            files=state,
         )
     return report
 
 
 def _refresh_tables(
     settings: Settings,
+    sources: list[str],
     api: ArxivApi,
     report: RunReport,
     now: datetime,
     progress: Progress | None,
-) -> dict[str, pa.Table | None]:
-    """The run's tables; None for a table to carry unchanged from the current set."""
-    sources = list(settings.lists) or default_sources(settings.raw_dir)
+) -> tuple[dict[str, pa.Table | None], datetime | None]:
+    """The run's tables (None for a table to carry unchanged from the current set), and
+    when a run with the same inputs would next have something to do (None: at once)."""
     entries = load_entries(
         sources, api, settings.cache_dir / "lists", settings.cache_dir / "parsed"
     )
@@ -394,7 +369,8 @@ def _refresh_tables(
         # Nothing fetched and the same papers in the same order: the files on disk are
         # these tables already. Linking them saves rewriting them (seconds at 100,000).
         tables["papers"] = tables["authors"] = None
-    return tables
+    due = next_due(settings, papers, citations, ids, bool(report.cite_failures))
+    return tables, due
 
 
 def _fetch_planned(
@@ -596,55 +572,6 @@ def _resolve_titles(
     for index, resolution in zip(to_search, searched, strict=True):
         out[index] = resolution
     return out, papers
-
-
-def _append_run(
-    settings: Settings,
-    report: RunReport,
-    started: datetime,
-    finished: datetime,
-    status: str,
-    exit_code: int,
-) -> pa.Table:
-    row = {
-        "run_id": report.run_id,
-        "started": started,
-        "finished": finished,
-        "status": status,
-        "exit_code": exit_code,
-        "lists": report.lists,
-        "entries": report.entries,
-        "papers": report.papers,
-        "requests": report.stats.requests,
-        "cache_hits": report.stats.cache_hits,
-        "retries": report.stats.retries,
-        "seconds_slept": report.stats.seconds_slept,
-    }
-    previous = read_table(settings.enriched_dir, "runs", RUNS)
-    new = build_table([row], RUNS)
-    return new if previous is None else conform(pa.concat_tables([previous, new]), RUNS)
-
-
-def _record_failed_run(
-    settings: Settings, report: RunReport, started: datetime, finished: datetime, err: PipelineError
-) -> None:
-    """Add a run that arXiv failed to runs.parquet; every other table stays as it was.
-
-    Bad input (exit 2) is not recorded: such a run promises to have written nothing.
-    """
-    if not settings.enriched_dir.exists() or err.exit_code != EX_FAILED:
-        return
-    runs = _append_run(settings, report, started, finished, "failed", err.exit_code)
-    try:
-        publish_set(
-            settings.enriched_dir,
-            settings.sets_dir,
-            report.run_id,
-            {"runs": runs},
-            carry=[name for name in TABLES if name != "runs"],
-        )
-    except OSError as publish_error:  # the run's own error is the one to report
-        log.warning("could not record the failed run: %s", publish_error)
 
 
 def run_parse(settings: Settings) -> RunReport:

@@ -149,11 +149,14 @@ def publish_set(
     run_id: str,
     tables: Mapping[str, pa.Table],
     carry: Iterable[str] = (),
+    files: Mapping[str, bytes] | None = None,
+    carry_files: Iterable[str] = (),
 ) -> Path:
     """Write ``tables`` as a new set and make it current in one atomic rename.
 
     ``carry`` names tables to take unchanged from the current set (hard links, so a large
-    table that did not change costs nothing).
+    table that did not change costs nothing); ``files`` are other files of the set, by name,
+    and ``carry_files`` names such files to take from the current set when it has them.
     """
     sets_dir.mkdir(parents=True, exist_ok=True)
     staging = sets_dir / f".tmp-{run_id}"
@@ -162,10 +165,16 @@ def publish_set(
     staging.mkdir()
     for name, table in tables.items():
         pq.write_table(table, staging / f"{name}.parquet", compression="zstd")
+    for name, data in (files or {}).items():
+        (staging / name).write_bytes(data)
     for name in carry:
         source = enriched_link / f"{name}.parquet"
         if name not in tables and source.exists():
             _link_or_copy(source.resolve(), staging / source.name)
+    for name in carry_files:
+        source = enriched_link / name
+        if name not in (files or {}) and source.exists():
+            _link_or_copy(source.resolve(), staging / name)
     _fsync_dir_files(staging)
     staging.rename(final)
     _migrate_plain_dir(enriched_link, sets_dir)

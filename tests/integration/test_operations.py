@@ -283,6 +283,9 @@ def test_a_remote_list_is_fetched_and_its_last_good_copy_kept(
     assert report.entries == 97
     entries = pq.read_table(settings.enriched_dir / "entries.parquet").to_pylist()
     assert {e["list"] for e in entries} == {f"{base}/README.md"}
+    # Whether a remote list changed is known only by downloading it: never skipped.
+    again = run_refresh(remote)
+    assert not again.unchanged and again.entries == 97
 
     # Upstream disappears: the last good copy keeps the run going.
     (root / "README.md").unlink()
