@@ -8,24 +8,24 @@ import json
 import logging
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pipeline import arxiv_ids
 from pipeline import parse as parse_module
-from pipeline.arxiv_api import ArxivApi
 from pipeline.errors import InputError, PipelineError
 from pipeline.models import ListEntry
-from pipeline.parse import expand_list_paths, load_list_file, parse_markdown
+from pipeline.parse import load_list_file, parse_markdown
+from pipeline.sources import expand_list_paths, is_url
 from pipeline.tables import write_file_atomic
+
+if TYPE_CHECKING:  # the HTTP stack is loaded only by runs that download a list
+    from pipeline.arxiv_api import ArxivApi
 
 log = logging.getLogger(__name__)
 
 _GITHUB_REPO = re.compile(r"^/([^/]+)/([^/]+?)(?:\.git)?/?$")
 _GITHUB_BLOB = re.compile(r"^/([^/]+)/([^/]+)/blob/(.+)$")
-
-
-def is_url(source: str) -> bool:
-    return "://" in source
 
 
 def raw_url(url: str) -> str:
@@ -39,17 +39,6 @@ def raw_url(url: str) -> str:
         if m := _GITHUB_BLOB.match(parts.path):
             return f"https://raw.githubusercontent.com/{m.group(1)}/{m.group(2)}/{m.group(3)}"
     return url
-
-
-def default_sources(raw_dir: Path) -> list[str]:
-    """Every ``*.md`` in the raw directory, or a clear error when there is none."""
-    paths = sorted(raw_dir.glob("*.md")) if raw_dir.is_dir() else []
-    if not paths:
-        raise InputError(
-            f"no lists to read: {raw_dir} has no *.md files. Put a Markdown list there "
-            "or pass --list PATH_OR_URL."
-        )
-    return [str(p) for p in paths]
 
 
 @functools.cache

@@ -59,7 +59,7 @@ except ImportError:  # pragma: no cover - markdown-it-py 3
         return string.strip()
 
 
-__all__ = ["expand_list_paths", "load_list_file", "parse_markdown", "render_markdown"]
+__all__ = ["load_list_file", "parse_markdown", "render_markdown"]
 
 
 def _words(text: str) -> frozenset[str]:
@@ -1956,28 +1956,3 @@ def load_list_file(path: Path, list_name: str | None = None) -> list[ListEntry]:
             path=where,
         )
     return entries
-
-
-def expand_list_paths(paths: list[Path]) -> list[Path]:
-    """Files as given, directories replaced by their ``*.md`` files (sorted by name).
-
-    Raises InputError for a path that does not exist or a directory without ``.md`` files.
-    Duplicates are dropped (first occurrence kept).
-    """
-    out: list[Path] = []
-    seen: set[Path] = set()
-    for p in paths:
-        if p.is_dir():
-            found = sorted((f for f in p.glob("*.md") if f.is_file()), key=lambda f: f.name)
-            if not found:
-                raise InputError("directory has no *.md list files", path=str(p))
-        elif p.exists():
-            found = [p]
-        else:
-            raise InputError("no such file or directory; check the path", path=str(p))
-        for f in found:
-            key = f.resolve()
-            if key not in seen:
-                seen.add(key)
-                out.append(f)
-    return out

@@ -22,7 +22,7 @@ from pipeline.config import Settings
 from pipeline.errors import EX_FAILED, LockedError, PipelineError
 from pipeline.quality import counts
 from pipeline.schemas import RUNS, TABLES
-from pipeline.tables import build_table, conform, publish_set, read_table
+from pipeline.tables import conform, publish_set, read_table, row_table
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def append_run(
         "seconds_slept": report.stats.seconds_slept,
     }
     previous = read_table(settings.enriched_dir, "runs", RUNS)
-    new = build_table([row], RUNS)
+    new = row_table(row, RUNS)
     return new if previous is None else conform(pa.concat_tables([previous, new]), RUNS)
 
 

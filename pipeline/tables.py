@@ -9,13 +9,17 @@ run killed at any moment leaves the previous set in place.
 from __future__ import annotations
 
 import contextlib
+import io
+import json
 import os
 import shutil
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from pipeline.models import Paper
@@ -42,6 +46,25 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     """``table`` with exactly ``schema``'s columns, types and metadata."""
     table = table.select(schema.names).cast(schema)
     return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
+
+
+def row_table(row: Mapping[str, Any], schema: pa.Schema) -> pa.Table:
+    """One row -> a one-row table of exactly ``schema``, without importing pandas.
+
+    pyarrow imports pandas (a quarter of a second) on its first ``pa.array`` of a Python
+    list; its JSON reader does not. A run with nothing to do builds only this row, and
+    that quarter second would be most of its cost.
+    """
+    line = json.dumps(
+        {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+    ).encode("utf-8")
+    options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
+    table = pa_json.read_json(io.BytesIO(line), parse_options=options)
+    return (
+        table.select(schema.names)
+        .cast(schema)
+        .replace_schema_metadata({**(schema.metadata or {}), **_META})
+    )
 
 
 def paper_rows(papers: Iterable[Paper]) -> list[dict[str, Any]]:

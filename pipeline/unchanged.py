@@ -27,13 +27,13 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 import pipeline
 from pipeline import __version__
 from pipeline.config import Settings
 from pipeline.runs import STATE_FILE, RunReport, append_run, new_run_id
 from pipeline.schemas import SCHEMA_VERSION, TABLES
+from pipeline.sources import expand_list_paths, is_url
 from pipeline.tables import publish_set, read_table
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,9 @@ def next_due(
     ``papers`` and ``citations`` are the tables just built; ``wanted`` the arXiv ids the
     lists name (by link or found by title).
     """
+    # Here, not at the top: a run with nothing to do never gets this far (50 ms to import).
+    import pyarrow.compute as pc
+
     if settings.max_age_days <= 0 or cite_failed:
         return None
     paper_ids = papers.column("arxiv_id")
@@ -110,6 +113,8 @@ def next_due(
 
 
 def _oldest(table: pa.Table, column: str, max_age_days: float) -> datetime | None:
+    import pyarrow.compute as pc
+
     if table.num_rows == 0:
         return None
     micros = pc.min(table.column(column).cast(pa.int64())).as_py()
@@ -195,8 +200,6 @@ def record_if_unchanged(
 def local_paths(sources: Sequence[str]) -> list[Path] | None:
     """The list files behind ``sources``; None when one is a URL (it must be downloaded to
     know whether it changed, and that is a full pass)."""
-    if any("://" in source for source in sources):
+    if any(is_url(source) for source in sources):
         return None
-    from pipeline.parse import expand_list_paths
-
     return expand_list_paths([Path(source) for source in sources])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -254,3 +256,31 @@ def test_with_citation_sources_the_oldest_count_sets_the_due_time(
         report = run_refresh(failing, sleep=_no_sleep, clock=lambda: _at(3))
         assert "semanticscholar" in report.cite_failures
         assert not (settings.enriched_dir / STATE_FILE).exists()
+
+
+_REPORT_MODULES = """
+import sys
+from pipeline.cli import main
+code = main(["refresh", "--data-dir", sys.argv[1], "--delay", "0", "--quiet"])
+heavy = ("pandas", "arxiv", "requests_cache", "markdown_it", "pipeline.stages", "pipeline.parse")
+print(code, *sorted(name for name in heavy if name in sys.modules))
+"""
+
+
+def test_a_run_with_nothing_to_do_loads_no_stage(settings: Settings) -> None:
+    # What makes it cheap: none of the stages, the parser, the HTTP stack or pandas.
+    def cli_run() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", _REPORT_MODULES, str(settings.data_dir)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "ARXIV_API_URL": settings.api_url, "NO_PROXY": "127.0.0.1"},
+            timeout=120,
+            check=True,
+        )
+        return done.stdout.split()
+
+    first = cli_run()
+    assert first[0] == "0" and "pipeline.stages" in first  # the full pass
+    assert cli_run() == ["0"]
+    assert [r["status"] for r in _runs(settings)] == ["ok", "ok"]

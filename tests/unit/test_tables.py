@@ -10,8 +10,16 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.models import Author, Paper
-from pipeline.schemas import AUTHORS, PAPERS, SCHEMA_VERSION
-from pipeline.tables import KEEP_SETS, authors_table, papers_table, publish_set, read_table
+from pipeline.schemas import AUTHORS, PAPERS, RUNS, SCHEMA_VERSION
+from pipeline.tables import (
+    KEEP_SETS,
+    authors_table,
+    build_table,
+    papers_table,
+    publish_set,
+    read_table,
+    row_table,
+)
 
 T = datetime(2024, 4, 11, 17, 0, tzinfo=UTC)
 
@@ -103,3 +111,48 @@ def test_read_table_ignores_an_older_schema(tmp_path: Path) -> None:
     pq.write_table(pa.table({"arxiv_id": ["x"]}), tmp_path / "enriched" / "papers.parquet")
     assert read_table(tmp_path / "enriched", "papers", PAPERS) is None
     assert read_table(tmp_path / "enriched", "authors", AUTHORS) is None
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {
+            "run_id": "20261129T120000000000Z",
+            "started": datetime(2026, 11, 29, 12, 0, 0, 123456, tzinfo=UTC),
+            "finished": datetime(2026, 11, 29, 12, 0, 3, tzinfo=UTC),
+            "status": "ok",
+            "exit_code": 0,
+            "lists": 2,
+            "entries": 97,
+            "papers": 92,
+            "requests": 3,
+            "cache_hits": 1,
+            "retries": 0,
+            "seconds_slept": 6.25,
+        },
+        {
+            "run_id": "a failed run at a naive-looking microsecond",
+            "started": datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+            "finished": datetime(2000, 1, 1, tzinfo=UTC),
+            "status": 'a "quoted" \u00fcn\u00efcode status',
+            "exit_code": 1,
+            "lists": 0,
+            "entries": 0,
+            "papers": 0,
+            "requests": 2_000_000_000,
+            "cache_hits": 0,
+            "retries": 7,
+            "seconds_slept": 0.1 + 0.2,
+        },
+    ],
+)
+def test_row_table_equals_build_table(row: dict[str, object]) -> None:
+    one = row_table(row, RUNS)
+    assert one.equals(build_table([row], RUNS))
+    assert one.schema.equals(RUNS, check_metadata=False)
+    assert one.schema.metadata[b"pipeline.schema_version"] == SCHEMA_VERSION.encode()
+
+
+def test_row_table_refuses_a_column_the_schema_lacks() -> None:
+    with pytest.raises(pa.ArrowInvalid):
+        row_table({"run_id": "x", "not_a_column": 1}, RUNS)
