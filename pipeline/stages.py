@@ -35,6 +35,7 @@ from pipeline.tables import (
     paper_rows,
     papers_table,
     read_table,
+    string_array,
 )
 from pipeline.unchanged import next_due
 
@@ -170,7 +171,7 @@ def ordered(table: pa.Table, ids: Sequence[str], then: str | None = None) -> pa.
         return table.slice(0, 0)
     if then is None and table.column("arxiv_id").to_pylist() == list(ids):
         return table  # already so: a warm run's tables need no reshuffling
-    value_set = pa.array(ids, pa.string())
+    value_set = string_array(ids)
     rank = pc.index_in(table.column("arxiv_id"), value_set=value_set)
     table = table.append_column("_rank", rank).filter(pc.is_valid(rank))
     keys = [("_rank", "ascending")] + ([(then, "ascending")] if then else [])

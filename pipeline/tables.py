@@ -11,10 +11,10 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import shutil
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +34,8 @@ def build_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.Tabl
     """Rows -> a table of exactly ``schema`` (never what pandas would guess)."""
     rows = list(rows)
     # Column by column: faster than Table.from_pylist on 100,000 rows, and it does not
-    # import pandas (a quarter second) the way from_pylist does.
-    if rows:
-        return _from_columns({f.name: [row.get(f.name) for row in rows] for f in schema}, schema)
-    # An empty timestamp array would import pandas too.
-    table = pa.Table.from_batches([], schema=schema)
-    return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
+    # import pandas the way from_pylist does (see _from_columns).
+    return _from_columns({f.name: [row.get(f.name) for row in rows] for f in schema}, schema)
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -49,22 +45,14 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def row_table(row: Mapping[str, Any], schema: pa.Schema) -> pa.Table:
-    """One row -> a one-row table of exactly ``schema``, without importing pandas.
+    """One row -> a one-row table of exactly ``schema`` (see ``_from_columns``)."""
+    return _from_columns({name: [row.get(name)] for name in schema.names}, schema)
 
-    pyarrow imports pandas (a quarter of a second) on its first ``pa.array`` of a Python
-    list; its JSON reader does not. A run with nothing to do builds only this row, and
-    that quarter second would be most of its cost.
-    """
-    line = json.dumps(
-        {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
-    ).encode("utf-8")
-    options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
-    table = pa_json.read_json(io.BytesIO(line), parse_options=options)
-    return (
-        table.select(schema.names)
-        .cast(schema)
-        .replace_schema_metadata({**(schema.metadata or {}), **_META})
-    )
+
+def string_array(values: Sequence[str]) -> pa.Array:
+    """``pa.array(values, pa.string())``, built as ``_from_columns`` builds columns."""
+    column = _from_columns({"value": list(values)}, _STRINGS).column(0)
+    return column.combine_chunks()
 
 
 def paper_rows(papers: Iterable[Paper]) -> list[dict[str, Any]]:
@@ -143,10 +131,60 @@ def authors_table(papers: Iterable[Paper]) -> pa.Table:
     return _from_columns(columns, AUTHORS)
 
 
+SMALL_TABLE_ROWS = 20_000
+"""Tables up to this many rows are built through pyarrow's JSON reader, larger ones with
+``pa.array``.
+
+pyarrow imports pandas on its first ``pa.array`` of a Python list: a fifth of a second,
+as much as everything else a cold run of a 100-paper list does, and all a run with
+nothing to do would spend. Its JSON reader imports nothing. Past about 20,000 rows
+encoding the JSON costs more than the import, so large tables take the direct way.
+"""
+_STRINGS = pa.schema([pa.field("value", pa.string())])
+
+
 def _from_columns(columns: Mapping[str, list[Any]], schema: pa.Schema) -> pa.Table:
-    arrays = [pa.array(columns[f.name], type=f.type) for f in schema]
-    table = pa.Table.from_arrays(arrays, schema=schema)
+    rows = len(columns[schema.names[0]])
+    if rows == 0:
+        table = pa.Table.from_batches([], schema=schema)  # an empty array imports pandas too
+    elif rows <= SMALL_TABLE_ROWS and _json_safe(columns, schema):
+        table = _through_json(columns, schema)
+    else:
+        arrays = [pa.array(columns[f.name], type=f.type) for f in schema]
+        table = pa.Table.from_arrays(arrays, schema=schema)
     return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
+
+
+def _json_safe(columns: Mapping[str, list[Any]], schema: pa.Schema) -> bool:
+    # JSON has no NaN or infinity; such a float takes the pa.array way.
+    return all(
+        value is None or math.isfinite(value)
+        for f in schema
+        if pa.types.is_floating(f.type)
+        for value in columns[f.name]
+    )
+
+
+def _through_json(columns: Mapping[str, list[Any]], schema: pa.Schema) -> pa.Table:
+    names = schema.names
+    values = [
+        [None if v is None else v.isoformat() for v in columns[f.name]]
+        if pa.types.is_timestamp(f.type)
+        else columns[f.name]
+        for f in schema
+    ]
+    encode = json.JSONEncoder(allow_nan=False).encode
+    lines = (encode(dict(zip(names, row, strict=True))) for row in zip(*values, strict=True))
+    data = "\n".join(lines).encode("ascii")  # the encoder escapes everything else
+    table = pa_json.read_json(
+        io.BytesIO(data),
+        # One block: an object may not straddle two, and these tables are small.
+        read_options=pa_json.ReadOptions(use_threads=False, block_size=len(data) + 1),
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="error"
+        ),
+    )
+    return table.select(names).cast(schema)
 
 
 # -- the edge: reading and publishing -----------------------------------------------------

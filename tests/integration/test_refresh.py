@@ -222,14 +222,18 @@ def test_cli_rejects_a_batch_size_over_arxivs_limit(seed_data_dir: Path) -> None
     assert "at most 2000" in done.stderr
 
 
-def test_long_batches_go_as_post_and_are_cached(tmp_path: Path) -> None:
-    ids = [f"2401.{n:05d}" for n in range(1, 801)]
-    listing = tmp_path / "raw" / "big.md"
+def _big_list(data_dir: Path, ids: list[str]) -> None:
+    listing = data_dir / "raw" / "big.md"
     listing.parent.mkdir(parents=True)
     listing.write_text(
         "# Big\n" + "".join(f"* Paper {i}. arXiv 2024, https://arxiv.org/abs/{i}\n" for i in ids),
         encoding="utf-8",
     )
+
+
+def test_long_batches_go_as_post_and_are_cached(tmp_path: Path) -> None:
+    ids = [f"2401.{n:05d}" for n in range(1, 801)]
+    _big_list(tmp_path, ids)
     with FakeArxiv() as fake:
         fake.add(*(FakePaper.synthetic(i) for i in ids))
         settings = Settings(data_dir=tmp_path, api_url=fake.url, delay=0.0, batch_size=800)
@@ -249,12 +253,7 @@ def test_long_batches_go_as_post_and_are_cached(tmp_path: Path) -> None:
 def test_default_settings_ask_for_the_fewest_requests_arxiv_allows(tmp_path: Path) -> None:
     # ceil(2500 / 2000) = 2: the floor set by arXiv's 2000 results per request.
     ids = [f"2402.{n:05d}" for n in range(1, 2501)]
-    listing = tmp_path / "raw" / "big.md"
-    listing.parent.mkdir(parents=True)
-    listing.write_text(
-        "# Big\n" + "".join(f"* Paper {i}. https://arxiv.org/abs/{i}\n" for i in ids),
-        encoding="utf-8",
-    )
+    _big_list(tmp_path, ids)
     with FakeArxiv() as fake:
         fake.add(*(FakePaper.synthetic(i) for i in ids))
         report = run_refresh(Settings(data_dir=tmp_path, api_url=fake.url, delay=0.0))
