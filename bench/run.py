@@ -36,7 +36,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +48,11 @@ BENCH = ROOT / "bench"
 WORK = BENCH / "work"
 WARM_REPEATS = 3
 """Warm runs (baseline and pipeline alike) are timed this many times; the best counts."""
+COLD_REPEATS = 3
+COLD_REPEAT_MAX_SIZE = 10_000
+"""Cold runs of up to this many ids (a few seconds, where a shared machine's noise is as
+large as the difference measured) are timed COLD_REPEATS times from an empty data
+directory or cache, for both tools; the best counts. Larger ones run once."""
 
 ARXIV_DELAY = 3.0
 """arXiv's terms of use: one request every 3 s; arxiv.Client's default delay too."""
@@ -280,20 +285,23 @@ class Bench:
         fetch: int | None,
         floor: bool = True,
         repeat: int = 1,
+        reset: Callable[[], None] | None = None,
     ) -> Run:
         self._count += 1
         log_path = self.work / f"{self._count:02d}-{label.replace(' ', '_')}.log"
-        # A run that changes nothing (warm) can be repeated: the best of a few is the
-        # tool's cost, the rest is other work on a shared machine. Requests are summed, so
-        # a warm run that asks anything still shows it.
+        # A run can be repeated (a cold one after ``reset`` empties its data): the best of a
+        # few is the tool's cost, the rest is other work on a shared machine. Requests are
+        # the most any repetition made, so a warm run that asks anything still shows it.
         wall, rss, code, requests, ids_asked = float("inf"), 0.0, 0, 0, 0
         for _ in range(repeat):
+            if reset is not None:
+                reset()
             self.server.command("clear")
             this_wall, this_rss, code = measure(cmd, self.env, log_path)
             stats = self.server.command("stats")
             wall, rss = min(wall, this_wall), max(rss, this_rss)
-            requests += stats["requests"]
-            ids_asked += stats["ids_asked"]
+            requests = max(requests, stats["requests"])
+            ids_asked = max(ids_asked, stats["ids_asked"])
             if code != 0:
                 break
         stats = {**stats, "requests": requests, "ids_asked": ids_asked, "repeats": repeat}
@@ -325,8 +333,10 @@ class Bench:
         delay: float,
         batch: int | None = None,
         repeat: int = 1,
+        cold: bool = False,
     ) -> Run:
-        """A refresh; ``batch`` None keeps the pipeline's default (2000)."""
+        """A refresh; ``batch`` None keeps the pipeline's default (2000); ``cold`` empties
+        ``data_dir`` before each repetition."""
         cmd = [
             sys.executable,
             "-m",
@@ -341,13 +351,22 @@ class Bench:
             "--no-resolve",
             *(["--batch-size", str(batch)] if batch is not None else []),
         ]
-        run = self._counted(label, cmd, fetch, floor=batch is None, repeat=repeat)
+        run = self._counted(
+            label,
+            cmd,
+            fetch,
+            floor=batch is None,
+            repeat=repeat,
+            reset=(lambda: _remove(data_dir)) if cold else None,
+        )
         match = re.search(r"(\d+) entries from \d+ list\(s\), (\d+) papers", run.summary)
         if match:
             run.extra["entries"], run.extra["papers"] = int(match[1]), int(match[2])
         return run
 
-    def baseline(self, label: str, lst: Path, cache: Path, delay: float, repeat: int = 1) -> Run:
+    def baseline(
+        self, label: str, lst: Path, cache: Path, delay: float, repeat: int = 1, cold: bool = False
+    ) -> Run:
         cmd = [
             sys.executable,
             str(BENCH / "baseline.py"),
@@ -362,10 +381,28 @@ class Bench:
             "--delay",
             f"{delay:g}",
         ]
-        run = self._counted(label, cmd, None, floor=False, repeat=repeat)
+        run = self._counted(
+            label,
+            cmd,
+            None,
+            floor=False,
+            repeat=repeat,
+            # requests-cache names its SQLite file after the cache name, plus ".sqlite".
+            reset=(lambda: _remove(cache, cache.with_name(f"{cache.name}.sqlite")))
+            if cold
+            else None,
+        )
         with contextlib.suppress(ValueError):
             run.extra["papers"] = json.loads(run.summary)["papers"]
         return run
+
+
+def _remove(*paths: Path) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _progress(run: Run) -> None:
@@ -398,7 +435,8 @@ def bench_size(size: int, scale: float, latency: float, work: Path) -> dict[str,
         server.command("latency 0")
         lst.write_text(base_list, encoding="utf-8")
         data = work / "pipeline"
-        runs["cold"] = bench.refresh("cold", data, lst, size, 0.0)
+        cold = COLD_REPEATS if size <= COLD_REPEAT_MAX_SIZE else 1
+        runs["cold"] = bench.refresh("cold", data, lst, size, 0.0, repeat=cold, cold=True)
         runs["warm"] = bench.refresh("warm", data, lst, 0, 0.0, repeat=WARM_REPEATS)
         lst.write_text(grown_list, encoding="utf-8")
         runs["incremental"] = bench.refresh("incremental", data, lst, extra, 0.0)
@@ -408,12 +446,16 @@ def bench_size(size: int, scale: float, latency: float, work: Path) -> dict[str,
         server.command(f"latency {latency:g}")
         lst.write_text(base_list, encoding="utf-8")
         cache = work / "baseline_cache"
-        runs["baseline cold"] = bench.baseline("baseline cold", lst, cache, delay)
+        runs["baseline cold"] = bench.baseline(
+            "baseline cold", lst, cache, delay, repeat=cold, cold=True
+        )
         runs["baseline warm"] = bench.baseline(
             "baseline warm", lst, cache, delay, repeat=WARM_REPEATS
         )
         data = work / "pipeline-delay"
-        runs["pipeline cold"] = bench.refresh("pipeline cold", data, lst, size, delay)
+        runs["pipeline cold"] = bench.refresh(
+            "pipeline cold", data, lst, size, delay, repeat=cold, cold=True
+        )
         runs["pipeline warm"] = bench.refresh(
             "pipeline warm", data, lst, 0, delay, repeat=WARM_REPEATS
         )
@@ -424,6 +466,8 @@ def bench_size(size: int, scale: float, latency: float, work: Path) -> dict[str,
             size,
             delay,
             BASELINE_PAGE,
+            repeat=cold,
+            cold=True,
         )
     for run in runs.values():
         papers = run.extra.get("papers")
@@ -542,7 +586,9 @@ def markdown(
         f"Measured {meta['date']} on {meta['machine']} with `{command}` against the fake "
         "arXiv API on 127.0.0.1. Each run is its own process: wall time includes Python's "
         "start-up; memory is that process's peak RSS. Warm runs, which change nothing, are "
-        f"timed {WARM_REPEATS} times for both tools and the best time is shown.",
+        f"timed {WARM_REPEATS} times for both tools and the best time is shown; so are cold "
+        f"runs of up to {COLD_REPEAT_MAX_SIZE:,} ids, each from an empty data directory or "
+        "cache.",
         "",
         "**Requests** of a refresh with its defaults, against the floor arXiv's terms "
         "allow (at most 2,000 results per request: ceil(ids / 2,000)):",
