@@ -137,16 +137,29 @@ def record_failed_run(
     """
     if not settings.enriched_dir.exists() or err.exit_code != EX_FAILED:
         return
-    runs = append_run(settings, report, started, finished, "failed", err.exit_code)
     try:
-        publish_set(
-            settings.enriched_dir,
-            settings.sets_dir,
-            report.run_id,
-            {"runs": runs},
-            carry=[name for name in TABLES if name != "runs"],
-            # The tables are those the state describes: a run that failed changed none.
-            carry_files=[STATE_FILE],
-        )
+        record_run(settings, report, started, finished, "failed", err.exit_code)
     except OSError as publish_error:  # the run's own error is the one to report
         log.warning("could not record the failed run: %s", publish_error)
+
+
+def record_run(
+    settings: Settings,
+    report: RunReport,
+    started: datetime,
+    finished: datetime,
+    status: str,
+    exit_code: int,
+) -> None:
+    """Publish a set that differs from the current one only by this run's row in runs.parquet.
+
+    The state file goes on with the tables: they are still the ones it describes.
+    """
+    publish_set(
+        settings.enriched_dir,
+        settings.sets_dir,
+        report.run_id,
+        {"runs": append_run(settings, report, started, finished, status, exit_code)},
+        carry=[name for name in TABLES if name != "runs"],
+        carry_files=[STATE_FILE],
+    )

@@ -31,10 +31,10 @@ import pyarrow as pa
 import pipeline
 from pipeline import __version__
 from pipeline.config import Settings
-from pipeline.runs import STATE_FILE, RunReport, append_run, new_run_id
+from pipeline.runs import STATE_FILE, RunReport, new_run_id, record_run
 from pipeline.schemas import SCHEMA_VERSION, TABLES
 from pipeline.sources import expand_list_paths, is_url
-from pipeline.tables import publish_set, read_table
+from pipeline.tables import read_table
 
 log = logging.getLogger(__name__)
 
@@ -185,15 +185,7 @@ def record_if_unchanged(
     report.findings = [] if quality is None else quality.to_pylist()
     log.debug("the lists, settings and code are those of the current tables; nothing is due")
     report.seconds = time.monotonic() - t0
-    runs = append_run(settings, report, started, clock(), "ok", 0)
-    publish_set(
-        settings.enriched_dir,
-        settings.sets_dir,
-        report.run_id,
-        {"runs": runs},
-        carry=[name for name in TABLES if name != "runs"],
-        carry_files=[STATE_FILE],
-    )
+    record_run(settings, report, started, clock(), "ok", 0)
     return report
 
 
