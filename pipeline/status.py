@@ -9,7 +9,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipeline.config import Settings
+from pipeline.runs import STATE_FILE
 from pipeline.schemas import TABLES
+from pipeline.unchanged import skip_until
 
 RUNS_SHOWN = 5
 CHANGES_SHOWN = 10
@@ -43,6 +45,7 @@ def render_status(settings: Settings, now: datetime | None = None) -> str:
             + (f"; oldest fetch {oldest:%Y-%m-%d %H:%M} UTC" if oldest is not None else "")
             + "\n"
         )
+    parts.append(_next_pass(enriched, now))
 
     quality = _read(enriched / "quality.parquet")
     if quality is not None:
@@ -58,6 +61,21 @@ def render_status(settings: Settings, now: datetime | None = None) -> str:
         columns = ["at", "change", "arxiv_id", "list", "detail"]
         parts.append(_section(f"Latest changes ({len(changes)} in all)", latest[columns]))
     return "\n".join(parts).rstrip() + "\n"
+
+
+def _next_pass(enriched: Path, now: datetime) -> str:
+    until = skip_until(enriched)
+    if until is None or until <= now:
+        return (
+            "Next refresh: a full pass (something is due, ids are to be asked again, or the "
+            "tables were not written by a refresh).\n"
+        )
+    return (
+        f"Next refresh: records itself only, unless a list, an option or the pipeline "
+        f"changed, until {until:%Y-%m-%d %H:%M} UTC, when the oldest paper (or citation "
+        f"count) falls due "
+        f"({STATE_FILE}).\n"
+    )
 
 
 def _sizes(enriched: Path) -> pd.DataFrame:

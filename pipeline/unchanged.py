@@ -148,6 +148,16 @@ def _read_state(enriched_dir: Path) -> dict[str, Any] | None:
     return state
 
 
+def skip_until(enriched_dir: Path) -> datetime | None:
+    """Until when a refresh with the inputs of the current tables only records itself;
+    None when the next refresh makes a full pass whatever happens."""
+    state = _read_state(enriched_dir)
+    try:
+        return None if state is None else datetime.fromisoformat(state["due"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def record_if_unchanged(
     settings: Settings,
     inputs: str,

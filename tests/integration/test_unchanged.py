@@ -17,6 +17,7 @@ from pipeline import unchanged
 from pipeline.config import Settings
 from pipeline.refresh import run_parse, run_refresh
 from pipeline.runs import STATE_FILE
+from pipeline.status import render_status
 from tests.fake_arxiv import FakeArxiv, FakePaper
 from tests.fake_scholarly import FakeOpenAlex, FakeSemanticScholar
 
@@ -285,3 +286,12 @@ def test_a_run_with_nothing_to_do_loads_no_stage(settings: Settings) -> None:
     assert "pandas" not in first  # small tables are built without it (tables.py)
     assert cli_run() == ["0"]
     assert [r["status"] for r in _runs(settings)] == ["ok", "ok"]
+
+
+def test_status_says_until_when_a_refresh_only_records_itself(settings: Settings) -> None:
+    run_refresh(settings, clock=lambda: START)
+    text = render_status(settings, now=_at(1))
+    assert "Next refresh: records itself only" in text and "2026-11-08 00:00 UTC" in text
+    assert "Next refresh: a full pass" in render_status(settings, now=_at(7))
+    run_parse(settings)
+    assert "Next refresh: a full pass" in render_status(settings, now=_at(1))
