@@ -55,8 +55,9 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def inputs_fingerprint(settings: Settings, paths: Sequence[Path]) -> str:
-    """The lists' bytes and every setting that shapes the tables, as one digest."""
+def inputs_fingerprint(settings: Settings, paths: Sequence[Path]) -> str | None:
+    """The lists' bytes and every setting that shapes the tables, as one digest; None when
+    a list cannot be read (the full pass then says why, naming the file)."""
     shaping = {
         "format": STATE_FORMAT,
         "schema": SCHEMA_VERSION,
@@ -73,7 +74,10 @@ def inputs_fingerprint(settings: Settings, paths: Sequence[Path]) -> str:
     }
     digest = hashlib.sha256(json.dumps(shaping, sort_keys=True).encode())
     for path in paths:
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
         digest.update(f"{len(data)}:".encode())
         digest.update(data)
     return digest.hexdigest()

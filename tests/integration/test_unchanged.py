@@ -15,6 +15,7 @@ import pytest
 
 from pipeline import unchanged
 from pipeline.config import Settings
+from pipeline.errors import InputError
 from pipeline.refresh import run_parse, run_refresh
 from pipeline.runs import STATE_FILE
 from pipeline.status import render_status
@@ -295,3 +296,21 @@ def test_status_says_until_when_a_refresh_only_records_itself(settings: Settings
     assert "Next refresh: a full pass" in render_status(settings, now=_at(7))
     run_parse(settings)
     assert "Next refresh: a full pass" in render_status(settings, now=_at(1))
+
+
+def test_an_unreadable_list_leaves_the_error_to_the_full_pass(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Root reads any file, so the failure is simulated; the full pass names the file.
+    listing = next(settings.raw_dir.glob("*.md"))
+    real = Path.read_bytes
+
+    def refuse(path: Path) -> bytes:
+        if path == listing:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    assert unchanged.inputs_fingerprint(settings, [listing]) is None
+    with pytest.raises(InputError, match=f"{listing.name}.*cannot read the list file"):
+        run_refresh(settings)
