@@ -342,18 +342,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "parse":
             report = refresh.run_parse(settings)
         elif args.command == "status":
-            from pipeline.status import render_status
+            from pipeline.outputs.status import render_status
 
             _say(args, render_status(settings).rstrip())
             return EX_OK
         elif args.command == "report":
-            from pipeline.report import build_report
+            from pipeline.outputs.report import build_report
 
             path = build_report(settings.data_dir, args.output)
             _say(args, f"report: {path}")
             return EX_OK
         elif args.command == "export":
-            from pipeline.export import export_tables
+            from pipeline.outputs.export import export_tables
 
             path = export_tables(settings.data_dir, args.fmt, args.output)
             _say(args, f"export: {path}")

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 
 import arxiv
 
-from pipeline.arxiv_api import ArxivApi
 from pipeline.arxiv_ids import is_valid_id
 from pipeline.errors import ArxivBadRequestError
 from pipeline.models import Author, Paper
+from pipeline.services.arxiv import ArxivApi
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from pipeline.config import Settings
 from pipeline.errors import PipelineError
-from pipeline.runs import (
+from pipeline.lists.locate import default_sources
+from pipeline.schemas import ENTRIES, PAPERS, TABLES
+from pipeline.store.runs import (
     STATE_FILE,
     RunReport,
     append_run,
@@ -21,14 +23,17 @@ from pipeline.runs import (
     new_run_id,
     record_failed_run,
 )
-from pipeline.schemas import ENTRIES, PAPERS, TABLES
-from pipeline.sources import default_sources
-from pipeline.tables import build_table, publish_set, read_table
-from pipeline.unchanged import inputs_fingerprint, local_paths, record_if_unchanged, state_bytes
+from pipeline.store.tables import build_table, publish_set, read_table
+from pipeline.store.unchanged import (
+    inputs_fingerprint,
+    local_paths,
+    record_if_unchanged,
+    state_bytes,
+)
 
 if TYPE_CHECKING:
     from pipeline.fetch import Progress
-    from pipeline.http import Sleep
+    from pipeline.services.http import Sleep
 
 __all__ = ["data_lock", "run_parse", "run_refresh"]
 
@@ -60,7 +65,7 @@ def run_refresh(
             if recorded is not None:
                 return recorded
         # Loaded only now: a run that stops above needs neither the stages nor HTTP.
-        from pipeline.arxiv_api import ArxivApi
+        from pipeline.services.arxiv import ArxivApi
         from pipeline.stages import refresh_tables
 
         with ArxivApi(settings, sleep=sleep) as api:
@@ -90,7 +95,7 @@ def run_refresh(
 
 def run_parse(settings: Settings) -> RunReport:
     """Parse the lists and publish new entries beside the current papers; no network."""
-    from pipeline.lists import load_entries
+    from pipeline.lists.load import load_entries
     from pipeline.stages import count_rows, entry_rows
 
     t0 = time.monotonic()

@@ -39,9 +39,9 @@ from urllib.parse import quote_plus, urlencode
 from pylatexenc.latex2text import LatexNodes2Text
 from rapidfuzz import fuzz
 
-from pipeline.arxiv_api import ArxivApi
 from pipeline.fetch import paper_from_result
 from pipeline.models import ListEntry, Paper
+from pipeline.services.arxiv import ArxivApi
 
 log = logging.getLogger(__name__)
 

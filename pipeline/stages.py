@@ -17,18 +17,18 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.arxiv_api import ArxivApi
 from pipeline.changes import list_membership, membership_changes, paper_changes
-from pipeline.cite import CiteConfig, normalize_venue, run_cite, source_venues
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, Progress, fetch_papers, unique_ids
-from pipeline.lists import load_entries
+from pipeline.lists.load import load_entries
 from pipeline.models import ListEntry, Paper
 from pipeline.quality import findings
 from pipeline.resolve import TitleResolution, check_link, resolve_titles
-from pipeline.runs import RunReport
 from pipeline.schemas import AUTHORS, CHANGES, CITATIONS, ENTRIES, PAPERS, QUALITY, TABLES
-from pipeline.tables import (
+from pipeline.services.arxiv import ArxivApi
+from pipeline.services.cite import CiteConfig, normalize_venue, run_cite, source_venues
+from pipeline.store.runs import RunReport
+from pipeline.store.tables import (
     authors_table,
     build_table,
     conform,
@@ -37,7 +37,7 @@ from pipeline.tables import (
     read_table,
     string_array,
 )
-from pipeline.unchanged import next_due
+from pipeline.store.unchanged import next_due
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 import requests
 
-from pipeline.arxiv_api import http_settings
-from pipeline.cite import (
+from pipeline.config import Settings
+from pipeline.services.arxiv import http_settings
+from pipeline.services.cite import (
     CITATIONS,
     OPENALEX,
     OPENALEX_SELECT,
@@ -29,8 +30,7 @@ from pipeline.cite import (
     ExternalIds,
     run_cite,
 )
-from pipeline.config import Settings
-from pipeline.http import HttpClient
+from pipeline.services.http import HttpClient
 from tests.conftest import seed_papers
 from tests.fake_arxiv import FakePaper
 from tests.fake_scholarly import (

@@ -12,8 +12,8 @@ import pytest
 
 from pipeline.config import Settings
 from pipeline.errors import OfflineCacheMissError, UpstreamHTTPError, UpstreamUnavailableError
-from pipeline.http import MAX_ATTEMPTS
 from pipeline.refresh import run_refresh
+from pipeline.services.http import MAX_ATTEMPTS
 from tests.fake_arxiv import FakeArxiv
 
 PAPER_COLUMNS = ["arxiv_id", "version", "title", "abstract", "authors", "published", "updated"]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from pipeline.config import Settings
+from pipeline.outputs.status import render_status
 from pipeline.refresh import run_refresh
-from pipeline.status import render_status
 from tests.fake_arxiv import FakeArxiv, FakePaper
 
 NEW = {

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.arxiv_api import ArxivApi
 from pipeline.config import Settings
 from pipeline.fetch import fetch_papers
 from pipeline.models import ListEntry
 from pipeline.resolve import ACCEPT_SCORE, TitleResolution, check_link, resolve_titles
+from pipeline.services.arxiv import ArxivApi
 from tests.fake_arxiv import FakeArxiv, FakePaper
 
 SEED = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -13,12 +14,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline import unchanged
 from pipeline.config import Settings
 from pipeline.errors import InputError
+from pipeline.outputs.status import render_status
 from pipeline.refresh import run_parse, run_refresh
-from pipeline.runs import STATE_FILE
-from pipeline.status import render_status
+from pipeline.store import unchanged
+from pipeline.store.runs import STATE_FILE
 from tests.fake_arxiv import FakeArxiv, FakePaper
 from tests.fake_scholarly import FakeOpenAlex, FakeSemanticScholar
 
@@ -159,18 +160,24 @@ def test_new_code_gets_the_full_pass(
     assert not run_refresh(settings, clock=lambda: _at(1)).unchanged
 
 
-def test_code_fingerprint_follows_the_modules() -> None:
-    before = unchanged.code_fingerprint()
-    assert unchanged.code_fingerprint() == before
-    module = Path(unchanged.__file__)
-    stat = module.stat()
-    try:
-        # A module edited (here: only its mtime moves) is new code.
-        os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-        assert unchanged.code_fingerprint() != before
-    finally:
-        os.utime(module, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert unchanged.code_fingerprint() == before
+def test_code_fingerprint_follows_every_module_by_content(tmp_path: Path) -> None:
+    package = tmp_path / "pipeline"
+    shutil.copytree(Path(unchanged.__file__).parents[1], package)
+    before = unchanged.code_fingerprint(package)
+    assert before == unchanged.code_fingerprint(package)
+    nested = package / "lists" / "load.py"
+    stat = nested.stat()
+    # A touched file with the same bytes is the same code: a checkout keeps the state.
+    os.utime(nested, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert unchanged.code_fingerprint(package) == before
+    # An edit inside a subpackage is new code.
+    nested.write_text(nested.read_text() + "\n# edited\n")
+    assert unchanged.code_fingerprint(package) != before
+    # So is a new module.
+    nested.write_text(nested.read_text().removesuffix("\n# edited\n"))
+    assert unchanged.code_fingerprint(package) == before
+    (package / "services" / "crossref.py").write_text("NAME = 'crossref'\n")
+    assert unchanged.code_fingerprint(package) != before
 
 
 def test_ids_arxiv_did_not_return_are_asked_on_every_run(
@@ -264,7 +271,8 @@ _REPORT_MODULES = """
 import sys
 from pipeline.cli import main
 code = main(["refresh", "--data-dir", sys.argv[1], "--delay", "0", "--quiet"])
-heavy = ("pandas", "arxiv", "requests_cache", "markdown_it", "pipeline.stages", "pipeline.parse")
+heavy = ("pandas", "arxiv", "requests_cache", "markdown_it", "pipeline.stages",
+         "pipeline.lists.parse")
 print(code, *sorted(name for name in heavy if name in sys.modules))
 """
 

@@ -11,8 +11,8 @@ import arxiv
 import pytest
 from arxiv import _feed
 
-from pipeline.arxiv_api import check_feed, parsed_feed
 from pipeline.fetch import paper_from_result, split_version
+from pipeline.services.arxiv import check_feed, parsed_feed
 from tests import fake_arxiv
 from tests.fake_arxiv import FakePaper
 

@@ -15,7 +15,7 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.cite import (
+from pipeline.services.cite import (
     CANONICAL_VENUES,
     CITATIONS,
     OPENALEX,
@@ -57,7 +57,7 @@ def _listed(value: str) -> tuple[str | None, str | None]:
 # -- venues ---------------------------------------------------------------------------------
 
 # Venue strings of real list items (tests/fixtures/lists/ and /work/shared/corpus/lists/,
-# as pipeline.parse reads them: the year is split off into ListEntry.year) -> canonical.
+# as pipeline.lists.parse reads them: the year is split off into ListEntry.year) -> canonical.
 LISTED = [
     ("NeruIPS 2025", "NeurIPS"),  # alignment list f45f77a3, line 212: the typo of the issue
     ("NeurIPS", "NeurIPS"),

@@ -16,7 +16,7 @@ from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
 from pylatexenc.latex2text import LatexNodes2Text
 
 from pipeline.errors import InputError
-from pipeline.export import (
+from pipeline.outputs.export import (
     braces_balanced,
     citation_keys,
     export_tables,

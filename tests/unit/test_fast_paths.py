@@ -30,7 +30,7 @@ from pipeline.resolve import (
     title_similarity,
 )
 from pipeline.schemas import AUTHORS, PAPERS
-from pipeline.tables import author_rows, authors_table, build_table, paper_rows, papers_table
+from pipeline.store.tables import author_rows, authors_table, build_table, paper_rows, papers_table
 from tests import fake_arxiv
 from tests.fake_arxiv import FakePaper
 

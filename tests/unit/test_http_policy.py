@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipeline.arxiv_api import _bad_request, _feed_problem, feed_problem
-from pipeline.http import (
+from pipeline.services.arxiv import _bad_request, _feed_problem, feed_problem
+from pipeline.services.http import (
     HttpClient,
     HttpSettings,
     TransientError,

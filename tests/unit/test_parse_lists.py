@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.lists.parse import parse_markdown
 from pipeline.models import ListEntry
-from pipeline.parse import parse_markdown
 
 TESTS = Path(__file__).parents[1]
 LISTS = TESTS / "fixtures" / "lists"

@@ -10,8 +10,8 @@ import os
 from collections import Counter
 from pathlib import Path
 
+from pipeline.lists.parse import load_list_file, parse_markdown
 from pipeline.models import ListEntry
-from pipeline.parse import load_list_file, parse_markdown
 
 TESTS = Path(__file__).parents[1]
 SEED = TESTS / "fixtures" / "lists" / "awesome-alignment-of-diffusion-models.md"

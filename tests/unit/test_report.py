@@ -1,7 +1,7 @@
 """The HTML report: well-formed, its images exist, and its numbers are the tables' numbers.
 
 Expected numbers are computed here with plain pandas from the Parquet files, independently
-of pipeline.report's helpers, so the two must agree rather than share a bug.
+of pipeline.outputs.report's helpers, so the two must agree rather than share a bug.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.report import (
+from pipeline.outputs.report import (
     build_report,
     display_title,
     papers_per_year,

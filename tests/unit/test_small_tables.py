@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline import tables
 from pipeline.schemas import TABLES
-from pipeline.tables import build_table, string_array
+from pipeline.store import tables
+from pipeline.store.tables import build_table, string_array
 
 _TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 _ZONES = st.sampled_from(
@@ -90,7 +90,7 @@ def test_building_small_tables_leaves_pandas_unloaded() -> None:
         "import sys\n"
         "from datetime import datetime, UTC\n"
         "from pipeline.schemas import RUNS\n"
-        "from pipeline.tables import build_table, string_array\n"
+        "from pipeline.store.tables import build_table, string_array\n"
         "row = dict(run_id='r', started=datetime.now(UTC), finished=datetime.now(UTC),\n"
         "  status='ok', exit_code=0, lists=1, entries=2, papers=2, requests=1,\n"
         "  cache_hits=0, retries=0, seconds_slept=0.5)\n"

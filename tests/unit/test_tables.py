@@ -11,7 +11,7 @@ import pytest
 
 from pipeline.models import Author, Paper
 from pipeline.schemas import AUTHORS, PAPERS, RUNS, SCHEMA_VERSION
-from pipeline.tables import (
+from pipeline.store.tables import (
     KEEP_SETS,
     authors_table,
     build_table,

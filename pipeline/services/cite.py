@@ -50,11 +50,11 @@ from pipeline.errors import (
     UpstreamHTTPError,
     UpstreamUnavailableError,
 )
-from pipeline.http import HttpClient
 from pipeline.resolve import ACCEPT_SCORE, YEAR_TOLERANCE, normalize_title, searchable
 from pipeline.resolve import title_similarity as _title_similarity
 from pipeline.schemas import CITATIONS
-from pipeline.tables import build_table
+from pipeline.services.http import HttpClient
+from pipeline.store.tables import build_table
 
 log = logging.getLogger(__name__)
 

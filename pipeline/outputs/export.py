@@ -29,7 +29,7 @@ import pyarrow as pa
 from pipeline.config import Settings
 from pipeline.errors import InputError
 from pipeline.schemas import AUTHORS, ENTRIES, PAPERS
-from pipeline.tables import read_table, write_file_atomic
+from pipeline.store.tables import read_table, write_file_atomic
 
 Format = Literal["bibtex", "csv", "jsonl"]
 FORMATS: tuple[str, ...] = get_args(Format)

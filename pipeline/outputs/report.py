@@ -29,7 +29,7 @@ from matplotlib.ticker import MaxNLocator
 from pylatexenc.latex2text import LatexNodes2Text
 
 from pipeline.config import Settings
-from pipeline.export import EnrichedTables, read_tables
+from pipeline.outputs.export import EnrichedTables, read_tables
 
 ENRICHED_STATUS = "enriched"
 MAX_STACKED_SECTIONS = 10

@@ -22,7 +22,7 @@ from pipeline.config import Settings
 from pipeline.errors import EX_FAILED, LockedError, PipelineError
 from pipeline.quality import counts
 from pipeline.schemas import RUNS, TABLES
-from pipeline.tables import conform, publish_set, read_table, row_table
+from pipeline.store.tables import conform, publish_set, read_table, row_table
 
 log = logging.getLogger(__name__)
 

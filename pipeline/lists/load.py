@@ -11,16 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from pipeline import arxiv_ids
-from pipeline import parse as parse_module
+from pipeline import arxiv_ids, models
 from pipeline.errors import InputError, PipelineError
+from pipeline.lists.locate import expand_list_paths, is_url
+from pipeline.lists.parse import load_list_file, parse_markdown
 from pipeline.models import ListEntry
-from pipeline.parse import load_list_file, parse_markdown
-from pipeline.sources import expand_list_paths, is_url
-from pipeline.tables import write_file_atomic
+from pipeline.store.tables import write_file_atomic
 
 if TYPE_CHECKING:  # the HTTP stack is loaded only by runs that download a list
-    from pipeline.arxiv_api import ArxivApi
+    from pipeline.services.arxiv import ArxivApi
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +44,10 @@ def raw_url(url: str) -> str:
 def _parser_fingerprint() -> str:
     """Changes whenever the parser's code does, so cached parses never outlive it."""
     digest = hashlib.sha256()
-    for module in (parse_module, arxiv_ids):
-        digest.update(Path(module.__file__ or "").read_bytes())
+    # Every reader of the lists package, and the id rules and records they produce.
+    modules = sorted(Path(__file__).parent.rglob("*.py"))
+    for path in [*modules, Path(arxiv_ids.__file__ or ""), Path(models.__file__ or "")]:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

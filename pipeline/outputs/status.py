@@ -9,9 +9,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipeline.config import Settings
-from pipeline.runs import STATE_FILE
 from pipeline.schemas import TABLES
-from pipeline.unchanged import skip_until
+from pipeline.store.runs import STATE_FILE
+from pipeline.store.unchanged import skip_until
 
 RUNS_SHOWN = 5
 CHANGES_SHOWN = 10

@@ -31,10 +31,10 @@ import pyarrow as pa
 import pipeline
 from pipeline import __version__
 from pipeline.config import Settings
-from pipeline.runs import STATE_FILE, RunReport, new_run_id, record_run
+from pipeline.lists.locate import expand_list_paths, is_url
 from pipeline.schemas import SCHEMA_VERSION, TABLES
-from pipeline.sources import expand_list_paths, is_url
-from pipeline.tables import read_table
+from pipeline.store.runs import STATE_FILE, RunReport, new_run_id, record_run
+from pipeline.store.tables import read_table
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +44,15 @@ STATE_FORMAT = 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def code_fingerprint() -> str:
-    """Changes whenever any module of the pipeline does (an upgrade, or an edit in a
-    development checkout): new code may build other tables from the same inputs."""
+def code_fingerprint(package: Path | None = None) -> str:
+    """Changes whenever any module of the pipeline does, in any subpackage (an upgrade, or
+    an edit in a development checkout): new code may build other tables from the same
+    inputs. By content, not mtime, so a checkout or copy that keeps the code keeps the state."""
     digest = hashlib.sha256(__version__.encode())
-    package = Path(pipeline.__file__).parent
-    for path in sorted(package.glob("*.py")):
-        stat = path.stat()
-        digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    package = package or Path(pipeline.__file__).parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(f"{path.relative_to(package).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

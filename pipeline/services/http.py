@@ -35,7 +35,7 @@ from pipeline.errors import (
     UpstreamHTTPError,
     UpstreamUnavailableError,
 )
-from pipeline.runs import HttpStats as HttpStats  # re-exported: callers import it from here
+from pipeline.store.runs import HttpStats as HttpStats  # re-exported: callers import it from here
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from lxml import etree
 
 from pipeline.config import Settings
 from pipeline.errors import ArxivBadRequestError
-from pipeline.http import Clock, HttpClient, HttpSettings, HttpStats, Sleep
+from pipeline.services.http import Clock, HttpClient, HttpSettings, HttpStats, Sleep
 
 __all__ = [
     "ArxivApi",
