@@ -7,6 +7,7 @@ bad input; 75 another run holds the lock; 130 interrupted (previous tables kept)
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import signal
 import sys
@@ -25,9 +26,6 @@ from pipeline.config import (
     DEFAULT_RETRY_BUDGET,
     MAX_BATCH_SIZE,
     Settings,
-    env_api_url,
-    env_openalex_api_url,
-    env_s2_api_url,
 )
 from pipeline.errors import EX_OK, PipelineError
 
@@ -94,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     common.add_argument("-v", "--verbose", action="store_true", help="print debug details")
+    common.set_defaults(settings=_local_settings)
 
     lists = argparse.ArgumentParser(add_help=False)
     lists.add_argument(
@@ -107,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     network = argparse.ArgumentParser(add_help=False)
+    # Listed after `common` among a command's parents, so its reader wins.
+    network.set_defaults(settings=_network_settings)
     network.add_argument(
         "--api-url",
         default=None,
@@ -266,26 +267,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    values: dict[str, object] = {
-        "data_dir": args.data_dir,
-        "lists": tuple(getattr(args, "lists", ())),
+    """Typed settings from the options the command has: each parser that declares options
+    also names the function that reads them (``set_defaults(settings=...)``)."""
+    reader: Callable[[argparse.Namespace], Settings] = args.settings
+    return reader(args)
+
+
+def _local_settings(args: argparse.Namespace) -> Settings:
+    return Settings(data_dir=args.data_dir, lists=tuple(getattr(args, "lists", ())))
+
+
+def _network_settings(args: argparse.Namespace) -> Settings:
+    # An option left unset keeps the Settings default (which reads the environment).
+    optional = {
+        "api_url": args.api_url,
+        "s2_api_url": args.s2_api_url,
+        "openalex_api_url": args.openalex_api_url,
     }
-    if hasattr(args, "delay"):
-        values.update(
-            api_url=args.api_url or env_api_url(),
-            delay=args.delay,
-            batch_size=args.batch_size,
-            cache_ttl_hours=args.cache_ttl,
-            offline=args.offline,
-            max_age_days=args.max_age,
-            max_retry_seconds=args.retry_budget,
-            resolve=args.resolve,
-            cite_sources=args.sources,
-            s2_api_url=args.s2_api_url or env_s2_api_url(),
-            openalex_api_url=args.openalex_api_url or env_openalex_api_url(),
-            cite_max_age_days=args.cite_max_age,
-        )
-    return Settings(**values)  # type: ignore[arg-type]
+    return dataclasses.replace(
+        _local_settings(args),
+        delay=args.delay,
+        batch_size=args.batch_size,
+        cache_ttl_hours=args.cache_ttl,
+        offline=args.offline,
+        max_age_days=args.max_age,
+        max_retry_seconds=args.retry_budget,
+        resolve=args.resolve,
+        cite_sources=args.sources,
+        cite_max_age_days=args.cite_max_age,
+        **{name: value for name, value in optional.items() if value is not None},
+    )
 
 
 def _configure_logging(args: argparse.Namespace) -> None:

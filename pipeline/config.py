@@ -6,8 +6,9 @@ This is the only module that reads environment variables.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Final
 
 from pipeline import __version__
 
@@ -55,38 +56,69 @@ def _env(name: str) -> str | None:
     return os.environ.get(name) or None
 
 
+SHAPES_TABLES: Final = {"shapes_tables": True}
+"""Field metadata: a different value can build different tables from the same lists, so a
+refresh must not skip its work when it changes (store/unchanged.py hashes these fields)."""
+KEEPS_TABLES: Final = {"shapes_tables": False}
+"""Field metadata: how or where a run works (pacing, timeouts, credentials), never what its
+tables hold."""
+
+
 @dataclass(frozen=True)
 class Settings:
-    """One run's configuration. Paths all derive from ``data_dir``."""
+    """One run's configuration. Paths all derive from ``data_dir``.
 
-    data_dir: Path = Path("data")
-    lists: tuple[str, ...] = ()
-    """Paths, directories or URLs of lists; empty means every ``*.md`` in ``raw_dir``."""
-    api_url: str = field(default_factory=env_api_url)
-    delay: float = DEFAULT_DELAY
-    batch_size: int = DEFAULT_BATCH_SIZE
-    cache_ttl_hours: float = DEFAULT_CACHE_TTL_HOURS
-    offline: bool = False
-    resolve: bool = True
+    Every field says in its metadata whether it shapes the tables (``SHAPES_TABLES``) or
+    not (``KEEPS_TABLES``); ``tables_shaping`` reads that, and a test fails on a field that
+    says neither, so an option added later cannot be forgotten by the unchanged check.
+    """
+
+    data_dir: Path = field(default=Path("data"), metadata=KEEPS_TABLES)
+    """Where the tables are is not what they hold."""
+    lists: tuple[str, ...] = field(default=(), metadata=KEEPS_TABLES)
+    """Paths, directories or URLs of lists; empty means every ``*.md`` in ``raw_dir``.
+    The unchanged check hashes the files these name, and their bytes, instead."""
+    api_url: str = field(default_factory=env_api_url, metadata=SHAPES_TABLES)
+    delay: float = field(default=DEFAULT_DELAY, metadata=KEEPS_TABLES)
+    batch_size: int = field(default=DEFAULT_BATCH_SIZE, metadata=KEEPS_TABLES)
+    cache_ttl_hours: float = field(default=DEFAULT_CACHE_TTL_HOURS, metadata=KEEPS_TABLES)
+    offline: bool = field(default=False, metadata=SHAPES_TABLES)
+    resolve: bool = field(default=True, metadata=SHAPES_TABLES)
     """Search arXiv by title for entries without an arXiv link."""
-    max_age_days: float = DEFAULT_MAX_AGE_DAYS
+    max_age_days: float = field(default=DEFAULT_MAX_AGE_DAYS, metadata=SHAPES_TABLES)
     """Papers fetched longer ago than this are re-checked; 0 re-checks everything."""
-    connect_timeout: float = CONNECT_TIMEOUT
-    read_timeout: float = READ_TIMEOUT
-    max_retry_seconds: float = DEFAULT_RETRY_BUDGET
+    connect_timeout: float = field(default=CONNECT_TIMEOUT, metadata=KEEPS_TABLES)
+    read_timeout: float = field(default=READ_TIMEOUT, metadata=KEEPS_TABLES)
+    max_retry_seconds: float = field(default=DEFAULT_RETRY_BUDGET, metadata=KEEPS_TABLES)
     """Give up on a request after this long in retries (a cron run must end)."""
-    user_agent: str = USER_AGENT
-    cite_sources: tuple[str, ...] = ()
+    user_agent: str = field(default=USER_AGENT, metadata=KEEPS_TABLES)
+    cite_sources: tuple[str, ...] = field(default=(), metadata=SHAPES_TABLES)
     """Citation sources asked besides arXiv: any of CITE_SOURCES."""
-    s2_api_url: str = field(default_factory=env_s2_api_url)
-    openalex_api_url: str = field(default_factory=env_openalex_api_url)
-    s2_api_key: str | None = field(default_factory=lambda: _env("S2_API_KEY"), repr=False)
-    openalex_mailto: str | None = field(default_factory=lambda: _env("OPENALEX_MAILTO"))
-    openalex_api_key: str | None = field(
-        default_factory=lambda: _env("OPENALEX_API_KEY"), repr=False
+    s2_api_url: str = field(default_factory=env_s2_api_url, metadata=SHAPES_TABLES)
+    openalex_api_url: str = field(default_factory=env_openalex_api_url, metadata=SHAPES_TABLES)
+    s2_api_key: str | None = field(
+        default_factory=lambda: _env("S2_API_KEY"), repr=False, metadata=KEEPS_TABLES
     )
-    cite_max_age_days: float = DEFAULT_CITE_MAX_AGE_DAYS
+    openalex_mailto: str | None = field(
+        default_factory=lambda: _env("OPENALEX_MAILTO"), metadata=KEEPS_TABLES
+    )
+    openalex_api_key: str | None = field(
+        default_factory=lambda: _env("OPENALEX_API_KEY"), repr=False, metadata=KEEPS_TABLES
+    )
+    cite_max_age_days: float = field(default=DEFAULT_CITE_MAX_AGE_DAYS, metadata=SHAPES_TABLES)
     """Citation rows younger than this are kept without asking again."""
+
+    def tables_shaping(self) -> dict[str, object]:
+        """The values of every field that shapes the tables, JSON-ready, by field name.
+
+        Raises ``KeyError`` for a field whose metadata does not say (a programming error
+        that tests/unit/test_config.py catches before it ships).
+        """
+        return {
+            spec.name: _jsonable(getattr(self, spec.name))
+            for spec in fields(self)
+            if spec.metadata["shapes_tables"]
+        }
 
     @property
     def raw_dir(self) -> Path:
@@ -113,3 +145,11 @@ class Settings:
     @property
     def lock_path(self) -> Path:
         return self.data_dir / ".refresh.lock"
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value

@@ -64,14 +64,7 @@ def inputs_fingerprint(settings: Settings, paths: Sequence[Path]) -> str | None:
         "schema": SCHEMA_VERSION,
         "code": code_fingerprint(),
         "lists": [str(path) for path in paths],
-        "api_url": settings.api_url,
-        "offline": settings.offline,
-        "resolve": settings.resolve,
-        "max_age_days": settings.max_age_days,
-        "cite_sources": list(settings.cite_sources),
-        "cite_max_age_days": settings.cite_max_age_days,
-        "s2_api_url": settings.s2_api_url,
-        "openalex_api_url": settings.openalex_api_url,
+        "settings": settings.tables_shaping(),
     }
     digest = hashlib.sha256(json.dumps(shaping, sort_keys=True).encode())
     for path in paths:
