@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from pipeline.models import ChangeKind
+
 Row = Mapping[str, Any]
 
 METADATA_FIELDS = (
@@ -20,17 +22,19 @@ METADATA_FIELDS = (
 """Paper fields whose change is a "metadata_changed" row (title and version have their own)."""
 
 
-def list_membership(entries: Iterable[Row]) -> set[tuple[str, str]]:
-    """(list, arxiv_id) pairs of the entries that name an id."""
-    return {(e["list"], e["arxiv_id"]) for e in entries if e.get("arxiv_id")}
+def list_membership(pairs: Iterable[tuple[str, str | None]]) -> set[tuple[str, str]]:
+    """The (list, arxiv_id) pairs of entries that name an id."""
+    return {(lst, arxiv_id) for lst, arxiv_id in pairs if arxiv_id}
 
 
 def membership_changes(
     before: set[tuple[str, str]], after: set[tuple[str, str]], run_id: str, at: datetime
 ) -> list[dict[str, Any]]:
     """ "added" and "removed" rows, one per list and id."""
-    rows = [_row(run_id, at, i, lst, "added", None) for lst, i in sorted(after - before)]
-    rows += [_row(run_id, at, i, lst, "removed", None) for lst, i in sorted(before - after)]
+    rows = [_row(run_id, at, i, lst, ChangeKind.ADDED, None) for lst, i in sorted(after - before)]
+    rows += [
+        _row(run_id, at, i, lst, ChangeKind.REMOVED, None) for lst, i in sorted(before - after)
+    ]
     return rows
 
 
@@ -46,13 +50,15 @@ def paper_changes(
         arxiv_id = paper["arxiv_id"]
         if paper["version"] != before["version"]:
             detail = f"v{before['version']} -> v{paper['version']}"
-            rows.append(_row(run_id, at, arxiv_id, None, "new_version", detail))
+            rows.append(_row(run_id, at, arxiv_id, None, ChangeKind.NEW_VERSION, detail))
         if paper["title"] != before["title"]:
             detail = f"{before['title']} -> {paper['title']}"
-            rows.append(_row(run_id, at, arxiv_id, None, "title_changed", detail))
+            rows.append(_row(run_id, at, arxiv_id, None, ChangeKind.TITLE_CHANGED, detail))
         changed = [f for f in METADATA_FIELDS if _norm(paper[f]) != _norm(before[f])]
         if changed:
-            rows.append(_row(run_id, at, arxiv_id, None, "metadata_changed", ", ".join(changed)))
+            rows.append(
+                _row(run_id, at, arxiv_id, None, ChangeKind.METADATA_CHANGED, ", ".join(changed))
+            )
     return rows
 
 
@@ -62,7 +68,12 @@ def _norm(value: Any) -> Any:
 
 
 def _row(
-    run_id: str, at: datetime, arxiv_id: str, lst: str | None, change: str, detail: str | None
+    run_id: str,
+    at: datetime,
+    arxiv_id: str,
+    lst: str | None,
+    change: ChangeKind,
+    detail: str | None,
 ) -> dict[str, Any]:
     return {
         "run_id": run_id,

@@ -6,8 +6,52 @@ https://info.arxiv.org/help/api/user-manual.html#_details_of_atom_results_return
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """What became of one list entry (the entries table's ``status``)."""
+
+    ENRICHED = "enriched"
+    """A paper row exists for its arXiv id."""
+    NOT_FOUND = "not_found"
+    """arXiv has no paper with the id the entry names."""
+    UNRESOLVED = "unresolved"
+    """The entry has no arXiv id: no link, and no confident title match."""
+    INVALID = "invalid"
+    """The listed arXiv link holds a malformed id, or arXiv refused it."""
+    PENDING = "pending"
+    """Written by ``parse``: the paper is not fetched yet."""
+
+
+class Resolution(StrEnum):
+    """Where an entry's arXiv id came from (the entries table's ``resolution``)."""
+
+    LINK = "link"
+    TITLE = "title"
+    NONE = "none"
+
+
+class FindingKind(StrEnum):
+    """A problem in a list a maintainer can fix (the quality table's ``kind``)."""
+
+    UNRESOLVED = "unresolved"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+    TITLE_MISMATCH = "title_mismatch"
+    DUPLICATE = "duplicate"
+
+
+class ChangeKind(StrEnum):
+    """What changed between two runs (the changes table's ``change``)."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+    NEW_VERSION = "new_version"
+    TITLE_CHANGED = "title_changed"
+    METADATA_CHANGED = "metadata_changed"
 
 
 @dataclass(frozen=True)
@@ -36,6 +80,20 @@ class ListEntry:
     """A GitHub/GitLab link of the entry, when it has one."""
     id_problem: str | None = None
     """Why an arXiv-looking link could not be turned into a valid id (entry status "invalid")."""
+
+    @property
+    def key(self) -> EntryKey:
+        """Where the entry stands: unique per run, stable while the list does not move it."""
+        return EntryKey(self.list, self.line)
+
+
+@dataclass(frozen=True, order=True)
+class EntryKey:
+    """An entry's place: (list, line). Stages pass answers about entries keyed by this,
+    never by position in a sequence."""
+
+    list: str
+    line: int
 
 
 @dataclass(frozen=True)
@@ -81,4 +139,68 @@ class Paper:
     """The PDF link of the latest version."""
     fetched_at: datetime
     """When this record was fetched (UTC)."""
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class ExternalIds:
+    """Ids other services give an entry that has no arXiv id."""
+
+    s2_id: str | None = None
+    """Semantic Scholar paperId."""
+    openalex_id: str | None = None
+    """OpenAlex work id (``W…``)."""
+    doi: str | None = None
+
+
+@dataclass(frozen=True)
+class EnrichedEntry:
+    """One row of the entries table: a list entry with everything the run learned of it.
+
+    Built by one pure function (``stages.enrich``), one field per ``schemas.ENTRIES``
+    column, plus ``detail``, the reason behind a status that the quality findings quote.
+    """
+
+    list: str
+    line: int
+    section: str
+    title: str
+    """As listed."""
+    venue: str | None
+    """As listed."""
+    year: int | None
+    url: str | None
+    code_url: str | None
+    arxiv_id: str | None
+    """From the link, or found by a title search (``resolution`` says which)."""
+    arxiv_version: int | None
+    resolution: Resolution
+    status: Status
+    match_score: float | None
+    """Title similarity (0-100) of the paper a title search accepted."""
+    candidate_id: str | None
+    """The best paper a title search found but did not accept."""
+    candidate_score: float | None
+    title_similarity: float | None
+    """Listed title against the linked paper's arXiv title (0-100)."""
+    title_mismatch: bool | None
+    """The link most likely opens another paper."""
+    venue_normalized: str | None
+    venue_source: str | None
+    """Which source named the normalised venue (the list, arXiv, a citation service)."""
+    s2_id: str | None
+    openalex_id: str | None
+    doi: str | None
+    detail: str | None = None
+    """Why the status is what it is (not a column: the findings quote it)."""
+
+    @property
+    def key(self) -> EntryKey:
+        return EntryKey(self.list, self.line)
+
+    def row(self) -> dict[str, object]:
+        """The entries table row (enums as their strings)."""
+        return {name: getattr(self, name) for name in ENTRY_COLUMNS}
+
+
+ENTRY_COLUMNS = tuple(name for name in EnrichedEntry.__dataclass_fields__ if name != "detail")
+"""The entries table's columns in order; tests hold them equal to ``schemas.ENTRIES``."""

@@ -96,7 +96,7 @@ def run_refresh(
 def run_parse(settings: Settings) -> RunReport:
     """Parse the lists and publish new entries beside the current papers; no network."""
     from pipeline.lists.load import load_entries
-    from pipeline.stages import count_rows, entry_rows
+    from pipeline.stages import count_entries, pending_entries
 
     t0 = time.monotonic()
     report = RunReport(run_id=new_run_id(datetime.now(UTC)))
@@ -105,15 +105,15 @@ def run_parse(settings: Settings) -> RunReport:
         entries = load_entries(sources, None, settings.cache_dir / "lists")
         papers = read_table(settings.enriched_dir, "papers", PAPERS)
         known = set(papers.column("arxiv_id").to_pylist()) if papers is not None else set()
-        rows, _ = entry_rows(entries, known, None)
+        enriched = pending_entries(entries, known)
         publish_set(
             settings.enriched_dir,
             settings.sets_dir,
             report.run_id,
-            {"entries": build_table(rows, ENTRIES)},
+            {"entries": build_table([e.row() for e in enriched], ENTRIES)},
             carry=[name for name in TABLES if name != "entries"],
         )
-    count_rows(report, rows)
+    count_entries(report, enriched)
     report.papers = len(known)
     report.seconds = time.monotonic() - t0
     return report

@@ -12,14 +12,6 @@ SCHEMA_VERSION = "1"
 
 _UTC = pa.timestamp("us", tz="UTC")
 
-ENTRY_STATUSES = ("enriched", "not_found", "unresolved", "invalid", "pending")
-"""enriched: a paper row exists; not_found: arXiv has no such id; unresolved: the entry has
-no arXiv id; invalid: the listed arXiv link holds a malformed id; pending: written by
-``parse``, the paper is not fetched yet."""
-
-RESOLUTIONS = ("link", "title", "none")
-"""link: the id came from the listed link; title: found by a title search; none: no id."""
-
 ENTRIES = pa.schema(
     [
         pa.field("list", pa.string(), nullable=False),
@@ -91,7 +83,6 @@ CITATIONS = pa.schema(
 """One row per paper and source. All values null: the source was asked and does not know
 the paper (it is asked again after ``--cite-max-age`` days)."""
 
-QUALITY_KINDS = ("unresolved", "not_found", "invalid", "title_mismatch", "duplicate")
 
 QUALITY = pa.schema(
     [
@@ -102,7 +93,6 @@ QUALITY = pa.schema(
     ]
 )
 
-CHANGE_KINDS = ("added", "removed", "new_version", "title_changed", "metadata_changed")
 
 CHANGES = pa.schema(
     [

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,10 +20,19 @@ from pipeline.changes import list_membership, membership_changes, paper_changes
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, Progress, fetch_papers, unique_ids
 from pipeline.lists.load import load_entries
-from pipeline.models import ListEntry, Paper
+from pipeline.models import (
+    EnrichedEntry,
+    EntryKey,
+    ExternalIds,
+    ListEntry,
+    Paper,
+    Resolution,
+    Status,
+)
+from pipeline.previous import PreviousRun
 from pipeline.quality import findings
 from pipeline.resolve import TitleResolution, check_link, resolve_titles
-from pipeline.schemas import AUTHORS, CHANGES, CITATIONS, ENTRIES, PAPERS, QUALITY, TABLES
+from pipeline.schemas import AUTHORS, CHANGES, CITATIONS, ENTRIES, PAPERS, QUALITY
 from pipeline.services.arxiv import ArxivApi
 from pipeline.services.cite import CiteConfig, normalize_venue, run_cite, source_venues
 from pipeline.store.runs import RunReport
@@ -34,7 +42,6 @@ from pipeline.store.tables import (
     conform,
     paper_rows,
     papers_table,
-    read_table,
     string_array,
 )
 from pipeline.store.unchanged import next_due
@@ -46,87 +53,94 @@ log = logging.getLogger(__name__)
 
 
 def entry_status(
-    entry: ListEntry, papers: Mapping[str, Any] | set[str], fetched: FetchResult | None
-) -> tuple[str, str | None]:
+    entry: ListEntry, papers: Collection[str], fetched: FetchResult | None
+) -> tuple[Status, str | None]:
     """(status, detail) of one entry against what arXiv answered."""
     if entry.id_problem:
-        return "invalid", entry.id_problem
+        return Status.INVALID, entry.id_problem
     if entry.arxiv_id is None:
-        return "unresolved", None
+        return Status.UNRESOLVED, None
     if fetched is not None and entry.arxiv_id in fetched.invalid:
-        return "invalid", fetched.invalid[entry.arxiv_id]
+        return Status.INVALID, fetched.invalid[entry.arxiv_id]
     if entry.arxiv_id in papers:
-        return "enriched", None
+        return Status.ENRICHED, None
     if fetched is None:
-        return "pending", "not fetched yet: run `refresh`"
-    return "not_found", f"arXiv has no paper {entry.arxiv_id}"
+        return Status.PENDING, "not fetched yet: run `refresh`"
+    return Status.NOT_FOUND, f"arXiv has no paper {entry.arxiv_id}"
 
 
-def entry_rows(
-    entries: Sequence[ListEntry],
-    papers: Mapping[str, str] | set[str],
+@dataclass(frozen=True)
+class Placement:
+    """Which arXiv paper an entry names, and with what confidence: everything about an
+    entry that is known before its paper's metadata is."""
+
+    entry: ListEntry
+    """The entry, with the id a title search found filled in."""
+    resolution: Resolution
+    status: Status
+    detail: str | None
+    search: TitleResolution | None
+
+
+def place(
+    entry: ListEntry,
+    search: TitleResolution | None,
+    papers: Collection[str],
     fetched: FetchResult | None,
-    resolutions: Sequence[TitleResolution | None] | None = None,
-    known_checks: Mapping[tuple[str, str], tuple[float, bool]] | None = None,
-) -> tuple[list[dict[str, Any]], list[str | None]]:
-    """Entries table rows in list order, and each entry's status detail.
+) -> Placement:
+    """An entry's id (its link's, or the one its title search accepted) and status."""
+    resolution = Resolution.LINK if entry.arxiv_id else Resolution.NONE
+    if search is not None and search.arxiv_id and entry.arxiv_id is None:
+        entry = dataclasses.replace(entry, arxiv_id=search.arxiv_id, arxiv_version=None)
+        resolution = Resolution.TITLE
+    status, detail = entry_status(entry, papers, fetched)
+    return Placement(entry, resolution, status, detail, search)
 
-    ``papers`` maps each arXiv id with a paper row to its arXiv title (for the link check);
-    a plain set of ids skips the check. ``resolutions`` are the title searches' results for
-    entries without a link. ``known_checks`` holds link checks of the last run, by (listed
-    title, id), still valid for papers not fetched again: a warm run of a large list then
-    compares no titles at all.
-    """
-    rows, details = [], []
-    titles = papers if isinstance(papers, Mapping) else None
-    for index, entry in enumerate(entries):
-        found = resolutions[index] if resolutions else None
-        resolution = "link" if entry.arxiv_id else "none"
-        if found is not None and found.arxiv_id and entry.arxiv_id is None:
-            entry = dataclasses.replace(entry, arxiv_id=found.arxiv_id, arxiv_version=None)
-            resolution = "title"
-        status, detail = entry_status(entry, papers, fetched)
-        similarity: float | None = None
-        mismatch: bool | None = None
-        if resolution == "title" and found is not None:
-            similarity, mismatch = found.match_score, False
-        elif resolution == "link" and status == "enriched" and titles is not None:
-            key = (entry.title, entry.arxiv_id or "")
-            if known_checks and key in known_checks:
-                similarity, mismatch = known_checks[key]
-            else:
-                check = check_link(entry.title, titles[entry.arxiv_id or ""])
-                similarity, mismatch = check.title_similarity, check.title_mismatch
-        rows.append(
-            {
-                "list": entry.list,
-                "line": entry.line,
-                "section": entry.section,
-                "title": entry.title,
-                "venue": entry.venue,
-                "year": entry.year,
-                "url": entry.url,
-                "code_url": entry.code_url,
-                "arxiv_id": entry.arxiv_id,
-                "arxiv_version": entry.arxiv_version,
-                "resolution": resolution,
-                "status": status,
-                "match_score": found.match_score if resolution == "title" and found else None,
-                "candidate_id": found.candidate_id if resolution == "none" and found else None,
-                "candidate_score": (
-                    found.candidate_score if resolution == "none" and found else None
-                ),
-                "title_similarity": similarity,
-                "title_mismatch": mismatch,
-                "venue_normalized": None,
-                "venue_source": None,
-                "s2_id": None,
-                "openalex_id": None,
-                "doi": None,
-            }
-        )
-        details.append(detail)
-    return rows, details
+
+def enrich(
+    placed: Placement,
+    link_check: tuple[float, bool] | None,
+    external: ExternalIds | None,
+    venue: tuple[str | None, str | None],
+) -> EnrichedEntry:
+    """The entries table's row for one entry, from everything the run learned of it."""
+    entry, search = placed.entry, placed.search
+    by_title = placed.resolution == Resolution.TITLE and search is not None
+    unfound = placed.resolution == Resolution.NONE and search is not None
+    similarity, mismatch = link_check if link_check is not None else (None, None)
+    if by_title and search is not None:
+        similarity, mismatch = search.match_score, False
+    external = external or ExternalIds()
+    return EnrichedEntry(
+        list=entry.list,
+        line=entry.line,
+        section=entry.section,
+        title=entry.title,
+        venue=entry.venue,
+        year=entry.year,
+        url=entry.url,
+        code_url=entry.code_url,
+        arxiv_id=entry.arxiv_id,
+        arxiv_version=entry.arxiv_version,
+        resolution=placed.resolution,
+        status=placed.status,
+        match_score=search.match_score if by_title and search else None,
+        candidate_id=search.candidate_id if unfound and search else None,
+        candidate_score=search.candidate_score if unfound and search else None,
+        title_similarity=similarity,
+        title_mismatch=mismatch,
+        venue_normalized=venue[0],
+        venue_source=venue[1],
+        s2_id=external.s2_id,
+        openalex_id=external.openalex_id,
+        doi=external.doi,
+        detail=placed.detail,
+    )
+
+
+def pending_entries(entries: Sequence[ListEntry], papers: Collection[str]) -> list[EnrichedEntry]:
+    """Entries as ``parse`` writes them: no network, so no search, check or venue."""
+    return [enrich(place(e, None, papers, None), None, None, (None, None)) for e in entries]
 
 
 @dataclass(frozen=True)
@@ -181,6 +195,36 @@ def ordered(table: pa.Table, ids: Sequence[str], then: str | None = None) -> pa.
 # -- the run -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RunPlan:
+    """What a run will ask arXiv, decided before it asks anything."""
+
+    ids: list[str]
+    """Every id the lists name, by link or found by title, in list order."""
+    fetch: FetchPlan
+    searches: dict[EntryKey, TitleResolution]
+    """Title searches for entries without a link: this run's, or reused from the last."""
+    by_title: dict[str, Paper]
+    """Papers a title search brought in full: no need to ask for them again."""
+    search_due: bool
+    """Searches (and external-id lookups) are due again, as paper re-checks are."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What arXiv answered this run."""
+
+    new: FetchResult
+    """New ids (a cached answer will do); holds every id refused as invalid."""
+    rechecked: FetchResult
+    """Stale ids, asked past the HTTP cache."""
+    by_title: dict[str, Paper]
+
+    @property
+    def papers(self) -> list[Paper]:
+        return [*self.new.papers.values(), *self.rechecked.papers.values(), *self.by_title.values()]
+
+
 def refresh_tables(
     settings: Settings,
     sources: list[str],
@@ -194,31 +238,37 @@ def refresh_tables(
     entries = load_entries(
         sources, api, settings.cache_dir / "lists", settings.cache_dir / "parsed"
     )
-    previous = {n: read_table(settings.enriched_dir, n, s) for n, s in TABLES.items()}
-    old_papers = previous["papers"] if previous["papers"] is not None else _empty(PAPERS)
-    old_authors = previous["authors"] if previous["authors"] is not None else _empty(AUTHORS)
-    old_entries = previous["entries"].to_pylist() if previous["entries"] is not None else []
-    fetched_at = dict(
-        zip(
-            old_papers.column("arxiv_id").to_pylist(),
-            old_papers.column("fetched_at").cast(pa.int64()).to_pylist(),
-            strict=True,
-        )
+    previous = PreviousRun.read(settings.enriched_dir)
+    plan = plan_run(settings, api, entries, previous, now)
+    fetched = fetch_planned(settings, api, plan, progress, now)
+    papers, authors = merge_papers(previous, plan, fetched)
+    enriched, citations = enrich_entries(
+        settings, api, entries, previous, plan, fetched, papers, now, report
     )
+    tables = assemble_tables(previous, plan, fetched, enriched, papers, authors, now, report)
+    if citations is not None:
+        tables["citations"] = citations
+    due = next_due(settings, papers, citations, plan.ids, bool(report.cite_failures))
+    return tables, due
 
+
+def plan_run(
+    settings: Settings,
+    api: ArxivApi,
+    entries: Sequence[ListEntry],
+    previous: PreviousRun,
+    now: datetime,
+) -> RunPlan:
+    """Search titles that are due, then split every wanted id into fresh, stale and new."""
     link_ids = unique_ids(e.arxiv_id for e in entries if e.arxiv_id)
-    link_plan = plan_fetch(link_ids, fetched_at, now, settings.max_age_days)
+    link_plan = plan_fetch(link_ids, previous.fetched_at, now, settings.max_age_days)
     # Unresolved titles are searched again as often as papers are re-checked.
-    search_due = settings.max_age_days == 0 or bool(link_plan.stale) or not old_entries
-    resolutions, by_title = _resolve_titles(settings, api, entries, old_entries, search_due, now)
-
-    ids = unique_ids([*link_ids, *(r.arxiv_id for r in resolutions if r and r.arxiv_id)])
-    plan = plan_fetch(ids, fetched_at, now, settings.max_age_days)
-    # A title search already brought these papers in full: no need to ask again.
-    plan = FetchPlan(
-        fresh=[i for i in plan.fresh if i not in by_title],
-        stale=[i for i in plan.stale if i not in by_title],
-        new=[i for i in plan.new if i not in by_title],
+    search_due = settings.max_age_days == 0 or bool(link_plan.stale) or not previous.entries
+    searches, by_title = search_titles(settings, api, entries, previous, search_due, now)
+    found = (s.arxiv_id for s in searches.values() if s.arxiv_id)
+    ids = unique_ids([*link_ids, *found])
+    plan = plan_fetch(
+        [i for i in ids if i not in by_title], previous.fetched_at, now, settings.max_age_days
     )
     if settings.offline:
         # No network: what the tables hold is the best there is.
@@ -233,81 +283,52 @@ def refresh_tables(
         len(plan.new),
         len(by_title),
     )
-
-    result, rechecked = _fetch_planned(settings, api, plan, progress, now)
-    # Papers that were in the tables before and were fetched again: compared for changes.
-    refetched = {
-        p.arxiv_id: p
-        for p in [*rechecked.papers.values(), *by_title.values()]
-        if p.arxiv_id in fetched_at
-    }
-    fetched = [*result.papers.values(), *rechecked.papers.values(), *by_title.values()]
-    keep = plan.fresh + sorted(rechecked.not_found)
-
-    papers, authors = _merge_papers(old_papers, old_authors, keep, fetched, ids)
-    same_papers = papers.column("arxiv_id").equals(old_papers.column("arxiv_id"))
-    titles = dict(
-        zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
-    )
-    fetched_now = {p.arxiv_id for p in fetched}
-    known_checks = {
-        (row["title"], row["arxiv_id"]): (row["title_similarity"], row["title_mismatch"])
-        for row in old_entries
-        if row["resolution"] == "link"
-        and row["title_similarity"] is not None
-        and row["arxiv_id"] not in fetched_now
-    }
-    rows, details = entry_rows(entries, titles, result, resolutions, known_checks)
-    citations = _cite(
-        settings, api, entries, rows, papers, previous, old_entries, search_due, now, report
-    )
-    cite_ran = bool(settings.cite_sources) and not settings.offline
-    known_venues = {
-        (row["venue"], row["arxiv_id"]): (row["venue_normalized"], row["venue_source"])
-        for row in ([] if cite_ran else old_entries)
-        if row["arxiv_id"] not in fetched_now
-    }
-    _add_venues(rows, papers, citations, known_venues)
-    found = findings(rows, details, titles)
-    old_by_id = {row["arxiv_id"]: row for row in ordered(old_papers, list(refetched)).to_pylist()}
-    change_rows = membership_changes(
-        list_membership(old_entries), list_membership(rows), report.run_id, now
-    ) + paper_changes(old_by_id, paper_rows(refetched.values()), report.run_id, now)
-    changes = pa.concat_tables(
-        [t for t in (previous["changes"], build_table(change_rows, CHANGES)) if t is not None]
-    )
-
-    count_rows(report, rows)
-    report.papers = papers.num_rows
-    report.fetched = len(plan.new) + len(plan.stale)
-    report.changes = len(change_rows)
-    report.findings = found
-    tables: dict[str, pa.Table | None] = {
-        "entries": build_table(rows, ENTRIES),
-        "papers": conform(papers, PAPERS),
-        "authors": conform(authors, AUTHORS),
-        "quality": build_table(found, QUALITY),
-        "changes": conform(changes, CHANGES),
-    }
-    if citations is not None:
-        tables["citations"] = citations
-    if not fetched and previous["papers"] is not None and same_papers:
-        # Nothing fetched and the same papers in the same order: the files on disk are
-        # these tables already. Linking them saves rewriting them (seconds at 100,000).
-        tables["papers"] = tables["authors"] = None
-    due = next_due(settings, papers, citations, ids, bool(report.cite_failures))
-    return tables, due
+    return RunPlan(ids, plan, searches, by_title, search_due)
 
 
-def _fetch_planned(
+def search_titles(
     settings: Settings,
     api: ArxivApi,
-    plan: FetchPlan,
+    entries: Sequence[ListEntry],
+    previous: PreviousRun,
+    search_due: bool,
+    now: datetime,
+) -> tuple[dict[EntryKey, TitleResolution], dict[str, Paper]]:
+    """Title searches for entries without a link: reused from the last run unless due."""
+    if not settings.resolve:
+        return {}, {}
+    out: dict[EntryKey, TitleResolution] = {}
+    to_search: list[ListEntry] = []
+    for entry in entries:
+        if entry.arxiv_id is not None or entry.id_problem is not None:
+            continue
+        earlier = previous.title_search(entry.list, entry.title)
+        if earlier is None or search_due:
+            to_search.append(entry)
+        else:
+            out[entry.key] = earlier
+    if not to_search:
+        return out, {}
+    # A due search goes past the HTTP cache, as a paper re-check does; a first one need not.
+    searched, papers = resolve_titles(
+        api, to_search, now=lambda: now, refresh=search_due and bool(previous.entries)
+    )
+    for entry, resolution in zip(to_search, searched, strict=True):
+        if resolution is not None:
+            out[entry.key] = resolution
+    return out, papers
+
+
+def fetch_planned(
+    settings: Settings,
+    api: ArxivApi,
+    plan: RunPlan,
     progress: Progress | None,
     now: datetime,
-) -> tuple[FetchResult, FetchResult]:
+) -> Fetched:
     """New ids (a cached answer will do), then stale ones (past the cache): one progress."""
-    total = len(plan.new) + len(plan.stale)
+    new, stale = plan.fetch.new, plan.fetch.stale
+    total = len(new) + len(stale)
 
     def run_time() -> datetime:
         return now
@@ -318,75 +339,170 @@ def _fetch_planned(
 
     def stale_progress(done: int, _: int) -> None:
         if progress:
-            progress(len(plan.new) + done, total)
+            progress(len(new) + done, total)
 
-    result = fetch_papers(api, plan.new, settings.batch_size, progress=new_progress, now=run_time)
+    result = fetch_papers(api, new, settings.batch_size, progress=new_progress, now=run_time)
     rechecked = fetch_papers(
-        api, plan.stale, settings.batch_size, refresh=True, progress=stale_progress, now=run_time
+        api, stale, settings.batch_size, refresh=True, progress=stale_progress, now=run_time
     )
     for missing in sorted(rechecked.not_found):
         # A paper arXiv knew before does not vanish; keep what we had and say so.
         log.warning("arXiv did not return %s on re-check; keeping the earlier record", missing)
     result.invalid.update(rechecked.invalid)
-    return result, rechecked
+    return Fetched(result, rechecked, plan.by_title)
 
 
-def _merge_papers(
-    old_papers: pa.Table,
-    old_authors: pa.Table,
-    keep: Sequence[str],
-    fetched: Sequence[Paper],
-    ids: Sequence[str],
+def merge_papers(
+    previous: PreviousRun, plan: RunPlan, fetched: Fetched
 ) -> tuple[pa.Table, pa.Table]:
     """Papers and authors tables: the kept rows of the last run plus the fetched papers,
     in list order."""
-    papers = ordered(pa.concat_tables([ordered(old_papers, keep), papers_table(fetched)]), ids)
-    if not fetched and papers.column("arxiv_id").equals(old_papers.column("arxiv_id")):
+    keep = plan.fetch.fresh + sorted(fetched.rechecked.not_found)
+    papers_now = fetched.papers
+    old_papers, old_authors = previous.papers, previous.authors
+    papers = ordered(
+        pa.concat_tables([ordered(old_papers, keep), papers_table(papers_now)]), plan.ids
+    )
+    if not papers_now and papers.column("arxiv_id").equals(old_papers.column("arxiv_id")):
         return papers, old_authors  # the same papers, so the same authors: nothing to sort
     authors = ordered(
-        pa.concat_tables([ordered(old_authors, keep, "position"), authors_table(fetched)]),
-        ids,
+        pa.concat_tables([ordered(old_authors, keep, "position"), authors_table(papers_now)]),
+        plan.ids,
         "position",
     )
     return papers, authors
 
 
-def count_rows(report: RunReport, rows: Sequence[Mapping[str, Any]]) -> None:
-    report.lists = len({row["list"] for row in rows})
-    report.entries = len(rows)
-    report.by_title = sum(1 for row in rows if row["resolution"] == "title")
-    for row in rows:
-        report.statuses[row["status"]] = report.statuses.get(row["status"], 0) + 1
-
-
-def _cite(
+def enrich_entries(
     settings: Settings,
     api: ArxivApi,
     entries: Sequence[ListEntry],
-    rows: list[dict[str, Any]],
+    previous: PreviousRun,
+    plan: RunPlan,
+    fetched: Fetched,
     papers: pa.Table,
-    previous: Mapping[str, pa.Table | None],
-    old_entries: Sequence[Mapping[str, Any]],
-    search_due: bool,
     now: datetime,
     report: RunReport,
-) -> pa.Table | None:
-    """Citations of the current papers, and external ids of unresolved entries.
+) -> tuple[list[EnrichedEntry], pa.Table | None]:
+    """Every entry placed, link-checked, looked up elsewhere and given its venue; and the
+    citations table when a citation source is configured (or kept from the last run)."""
+    titles = dict(
+        zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
+    )
+    placed = [place(e, plan.searches.get(e.key), titles, fetched.new) for e in entries]
+    refetched = {p.arxiv_id for p in fetched.papers}
+    checks = {p.entry.key: _link_check(p, titles, previous, refetched) for p in placed}
+    externals, citations = cite(settings, api, placed, papers, previous, plan, now, report)
+    venues = entry_venues(placed, papers, citations, previous, settings, refetched)
+    enriched = [
+        enrich(p, checks[p.entry.key], externals.get(p.entry.key), venues[p.entry.key])
+        for p in placed
+    ]
+    return enriched, citations
+
+
+def _link_check(
+    placed: Placement,
+    titles: Mapping[str, str],
+    previous: PreviousRun,
+    refetched: Collection[str],
+) -> tuple[float, bool] | None:
+    """Does the linked paper's arXiv title match the listed one? Last run's answer where
+    the paper was not fetched again: a warm run of a large list compares no titles."""
+    entry = placed.entry
+    if placed.resolution != Resolution.LINK or placed.status != Status.ENRICHED:
+        return None
+    arxiv_id = entry.arxiv_id or ""
+    known = previous.link_check(entry.title, arxiv_id, refetched)
+    if known is not None:
+        return known
+    check = check_link(entry.title, titles[arxiv_id])
+    return check.title_similarity, check.title_mismatch
+
+
+def assemble_tables(
+    previous: PreviousRun,
+    plan: RunPlan,
+    fetched: Fetched,
+    enriched: Sequence[EnrichedEntry],
+    papers: pa.Table,
+    authors: pa.Table,
+    now: datetime,
+    report: RunReport,
+) -> dict[str, pa.Table | None]:
+    """The run's tables from its records, with the findings and what changed since the
+    last run; the report's counts too."""
+    titles = dict(
+        zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
+    )
+    found = findings(enriched, titles)
+    refetched = {p.arxiv_id: p for p in fetched.papers if p.arxiv_id in previous.fetched_at}
+    old_by_id = {
+        row["arxiv_id"]: row for row in ordered(previous.papers, list(refetched)).to_pylist()
+    }
+    change_rows = membership_changes(
+        list_membership((r["list"], r["arxiv_id"]) for r in previous.entries),
+        list_membership((e.list, e.arxiv_id) for e in enriched),
+        report.run_id,
+        now,
+    ) + paper_changes(old_by_id, paper_rows(refetched.values()), report.run_id, now)
+    changes = pa.concat_tables(
+        [t for t in (previous.table("changes"), build_table(change_rows, CHANGES)) if t is not None]
+    )
+    count_entries(report, enriched)
+    report.papers = papers.num_rows
+    report.fetched = len(plan.fetch.new) + len(plan.fetch.stale)
+    report.changes = len(change_rows)
+    report.findings = found
+    tables: dict[str, pa.Table | None] = {
+        "entries": build_table([e.row() for e in enriched], ENTRIES),
+        "papers": conform(papers, PAPERS),
+        "authors": conform(authors, AUTHORS),
+        "quality": build_table(found, QUALITY),
+        "changes": conform(changes, CHANGES),
+    }
+    same_papers = papers.column("arxiv_id").equals(previous.papers.column("arxiv_id"))
+    if not fetched.papers and previous.table("papers") is not None and same_papers:
+        # Nothing fetched and the same papers in the same order: the files on disk are
+        # these tables already. Linking them saves rewriting them (seconds at 100,000).
+        tables["papers"] = tables["authors"] = None
+    return tables
+
+
+def count_entries(report: RunReport, enriched: Sequence[EnrichedEntry]) -> None:
+    report.lists = len({e.list for e in enriched})
+    report.entries = len(enriched)
+    report.by_title = sum(1 for e in enriched if e.resolution == Resolution.TITLE)
+    for entry in enriched:
+        report.statuses[entry.status] = report.statuses.get(entry.status, 0) + 1
+
+
+def cite(
+    settings: Settings,
+    api: ArxivApi,
+    placed: Sequence[Placement],
+    papers: pa.Table,
+    previous: PreviousRun,
+    plan: RunPlan,
+    now: datetime,
+    report: RunReport,
+) -> tuple[dict[EntryKey, ExternalIds], pa.Table | None]:
+    """External ids of unresolved entries, and the citations of the current papers.
 
     Optional and never fatal: a source that fails keeps its previous rows and is named in
     the report. Without --sources the previous table is kept for the papers still listed.
     """
     ids = papers.column("arxiv_id").to_pylist()
-    old = previous.get("citations")
-    earlier = {(r["list"], r["title"]): r for r in old_entries}
-    for row in rows:
-        # External ids found in an earlier run stay until the next due search.
-        before = earlier.get((row["list"], row["title"]))
-        if before is not None and row["status"] == "unresolved":
-            for key in ("s2_id", "openalex_id", "doi"):
-                row[key] = before.get(key)
+    old = previous.table("citations")
+    unresolved = [p.entry for p in placed if p.status == Status.UNRESOLVED]
+    # External ids found in an earlier run stay until the next due search.
+    externals: dict[EntryKey, ExternalIds] = {}
+    for entry in unresolved:
+        earlier = previous.external_ids(entry.list, entry.title)
+        if earlier is not None:
+            externals[entry.key] = earlier
     if not settings.cite_sources or settings.offline:
-        return None if old is None else conform(ordered(old, ids, "source"), CITATIONS)
+        return externals, None if old is None else conform(ordered(old, ids, "source"), CITATIONS)
     config = CiteConfig(
         sources=settings.cite_sources,
         s2_url=settings.s2_api_url,
@@ -396,38 +512,40 @@ def _cite(
         openalex_api_key=settings.openalex_api_key,
         max_age_days=settings.cite_max_age_days,
     )
-    unresolved = [
-        (i, entries[i].title, entries[i].year, entries[i].url)
-        for i, row in enumerate(rows)
-        if row["status"] == "unresolved"
-        and (search_due or (row["list"], row["title"]) not in earlier)
+    due = [
+        e for e in unresolved if plan.search_due or previous.external_ids(e.list, e.title) is None
     ]
     result = run_cite(
         api.http,
         config,
         list(zip(ids, papers.column("doi").to_pylist(), strict=True)),
-        unresolved,
+        [(index, e.title, e.year, e.url) for index, e in enumerate(due)],
         old,
         now,
     )
-    for index, external in result.entry_ids.items():
-        rows[index].update(s2_id=external.s2_id, openalex_id=external.openalex_id, doi=external.doi)
+    for index, found in result.entry_ids.items():
+        key = due[index].key
+        externals[key] = ExternalIds(
+            s2_id=found.s2_id, openalex_id=found.openalex_id, doi=found.doi
+        )
     report.cite_failures = dict(result.failures)
-    return conform(ordered(result.table(), ids, "source"), CITATIONS)
+    return externals, conform(ordered(result.table(), ids, "source"), CITATIONS)
 
 
-def _add_venues(
-    rows: list[dict[str, Any]],
+def entry_venues(
+    placed: Sequence[Placement],
     papers: pa.Table,
     citations: pa.Table | None,
-    known: Mapping[tuple[str | None, str | None], tuple[str | None, str | None]],
-) -> None:
-    """The normalised venue of each entry, from the best source that names one.
+    previous: PreviousRun,
+    settings: Settings,
+    refetched: Collection[str],
+) -> dict[EntryKey, tuple[str | None, str | None]]:
+    """The normalised venue of each entry, and which source named it.
 
-    ``known`` holds last run's answers by (listed venue, arxiv id) where none of the inputs
-    can have changed (paper not fetched again, no citation source asked): a warm run of a
-    large list then normalises nothing.
+    Last run's answer where none of its inputs can have changed (paper not fetched again,
+    no citation source asked): a warm run of a large list then normalises nothing.
     """
+    cite_ran = bool(settings.cite_sources) and not settings.offline
     refs = dict(
         zip(
             papers.column("arxiv_id").to_pylist(),
@@ -440,66 +558,20 @@ def _add_venues(
         )
     )
     by_source = source_venues(citations.to_pylist()) if citations is not None else {}
-    for row in rows:
-        if (row["venue"], row["arxiv_id"]) in known:
-            row["venue_normalized"], row["venue_source"] = known[(row["venue"], row["arxiv_id"])]
+    out: dict[EntryKey, tuple[str | None, str | None]] = {}
+    for p in placed:
+        entry = p.entry
+        known = None if cite_ran else previous.venue(entry.venue, entry.arxiv_id, refetched)
+        if known is not None:
+            out[entry.key] = known
             continue
-        journal_ref, comment = refs.get(row["arxiv_id"], (None, None))
-        external = by_source.get(row["arxiv_id"], {})
-        row["venue_normalized"], row["venue_source"] = normalize_venue(
-            row["venue"],
+        journal_ref, comment = refs.get(entry.arxiv_id or "", (None, None))
+        external = by_source.get(entry.arxiv_id or "", {})
+        out[entry.key] = normalize_venue(
+            entry.venue,
             journal_ref,
             comment,
             external.get("semanticscholar"),
             external.get("openalex"),
         )
-
-
-def _resolve_titles(
-    settings: Settings,
-    api: ArxivApi,
-    entries: Sequence[ListEntry],
-    old_entries: Sequence[Mapping[str, Any]],
-    search_due: bool,
-    now: datetime,
-) -> tuple[list[TitleResolution | None], dict[str, Paper]]:
-    """Title resolutions for entries without a link: reused from the last run unless due."""
-    out: list[TitleResolution | None] = [None] * len(entries)
-    if not settings.resolve:
-        return out, {}
-    earlier = {
-        (row["list"], row["title"]): row
-        for row in old_entries
-        if row["resolution"] in ("title", "none") and row["status"] != "invalid"
-    }
-    to_search: list[int] = []
-    for index, entry in enumerate(entries):
-        if entry.arxiv_id is not None or entry.id_problem is not None:
-            continue
-        row = earlier.get((entry.list, entry.title))
-        if row is None or search_due:
-            to_search.append(index)
-        else:
-            out[index] = TitleResolution(
-                arxiv_id=row["arxiv_id"] if row["resolution"] == "title" else None,
-                match_score=row["match_score"],
-                candidate_id=row["candidate_id"],
-                candidate_score=row["candidate_score"],
-            )
-    if not to_search:
-        return out, {}
-    # A due search goes past the HTTP cache, as a paper re-check does; a first one need not.
-    searched, papers = resolve_titles(
-        api,
-        [entries[i] for i in to_search],
-        now=lambda: now,
-        refresh=search_due and bool(old_entries),
-    )
-    for index, resolution in zip(to_search, searched, strict=True):
-        out[index] = resolution
-    return out, papers
-
-
-def _empty(schema: pa.Schema) -> pa.Table:
-    # Not schema.empty_table(): that imports pandas.
-    return pa.Table.from_batches([], schema=schema)
+    return out

@@ -1,0 +1,138 @@
+"""Last run's tables, read once, and the answers a new run may reuse from them.
+
+A run reuses four kinds of answer from the table set it replaces, each behind a named
+lookup with its own validity rule written once here: link checks, title searches, the
+external ids of unresolved entries, and normalised venues. Entries are looked up by
+(list, listed title): a line number moves whenever an entry is added above it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.models import ExternalIds, Resolution, Status
+from pipeline.resolve import TitleResolution
+from pipeline.schemas import AUTHORS, PAPERS, TABLES
+from pipeline.store.tables import read_table
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """The current table set, as the next run sees it (tables absent on a first run)."""
+
+    tables: Mapping[str, pa.Table | None]
+
+    @classmethod
+    def read(cls, enriched_dir: Path) -> PreviousRun:
+        return cls({name: read_table(enriched_dir, name, s) for name, s in TABLES.items()})
+
+    def table(self, name: str) -> pa.Table | None:
+        return self.tables.get(name)
+
+    @property
+    def papers(self) -> pa.Table:
+        table = self.tables.get("papers")
+        return table if table is not None else _empty(PAPERS)
+
+    @property
+    def authors(self) -> pa.Table:
+        table = self.tables.get("authors")
+        return table if table is not None else _empty(AUTHORS)
+
+    @functools.cached_property
+    def entries(self) -> list[dict[str, Any]]:
+        """Last run's entries table as rows (empty on a first run)."""
+        table = self.tables.get("entries")
+        return table.to_pylist() if table is not None else []
+
+    @functools.cached_property
+    def fetched_at(self) -> dict[str, int]:
+        """arXiv id -> when its paper row was fetched, in microseconds since the epoch (UTC),
+        as the table stores it: plain ints keep planning 100,000 ids cheap."""
+        papers = self.papers
+        return dict(
+            zip(
+                papers.column("arxiv_id").to_pylist(),
+                papers.column("fetched_at").cast(pa.int64()).to_pylist(),
+                strict=True,
+            )
+        )
+
+    def link_check(
+        self, title: str, arxiv_id: str, refetched: Collection[str]
+    ) -> tuple[float, bool] | None:
+        """Last run's (similarity, mismatch) of this listed title against this linked paper,
+        unless the paper was fetched again (its title may have changed)."""
+        if arxiv_id in refetched:
+            return None
+        return self._link_checks.get((title, arxiv_id))
+
+    def title_search(self, list_name: str, title: str) -> TitleResolution | None:
+        """Last run's title search for this entry (found or not), if it was searched."""
+        row = self._searches.get((list_name, title))
+        if row is None:
+            return None
+        return TitleResolution(
+            arxiv_id=row["arxiv_id"] if row["resolution"] == Resolution.TITLE else None,
+            match_score=row["match_score"],
+            candidate_id=row["candidate_id"],
+            candidate_score=row["candidate_score"],
+        )
+
+    def external_ids(self, list_name: str, title: str) -> ExternalIds | None:
+        """Ids another service gave this entry last run (kept until its next due search)."""
+        row = self._by_title.get((list_name, title))
+        if row is None:
+            return None
+        return ExternalIds(s2_id=row["s2_id"], openalex_id=row["openalex_id"], doi=row["doi"])
+
+    def venue(
+        self, venue: str | None, arxiv_id: str | None, refetched: Collection[str]
+    ) -> tuple[str | None, str | None] | None:
+        """Last run's (normalised venue, its source) for this listed venue and paper, unless
+        the paper was fetched again (a new journal_ref may name another venue). The caller
+        asks only when no citation source ran: their venues may have changed too."""
+        if arxiv_id in refetched:
+            return None
+        return self._venues.get((venue, arxiv_id))
+
+    @functools.cached_property
+    def _link_checks(self) -> dict[tuple[str, str], tuple[float, bool]]:
+        return {
+            (row["title"], row["arxiv_id"]): (row["title_similarity"], row["title_mismatch"])
+            for row in self.entries
+            if row["resolution"] == Resolution.LINK and row["title_similarity"] is not None
+        }
+
+    @functools.cached_property
+    def _searches(self) -> dict[tuple[str, str], Row]:
+        return {
+            (row["list"], row["title"]): row
+            for row in self.entries
+            if row["resolution"] in (Resolution.TITLE, Resolution.NONE)
+            and row["status"] != Status.INVALID
+        }
+
+    @functools.cached_property
+    def _by_title(self) -> dict[tuple[str, str], Row]:
+        return {(row["list"], row["title"]): row for row in self.entries}
+
+    @functools.cached_property
+    def _venues(self) -> dict[tuple[str | None, str | None], tuple[str | None, str | None]]:
+        return {
+            (row["venue"], row["arxiv_id"]): (row["venue_normalized"], row["venue_source"])
+            for row in self.entries
+        }
+
+
+def _empty(schema: pa.Schema) -> pa.Table:
+    # Not schema.empty_table(): that imports pandas.
+    return pa.Table.from_batches([], schema=schema)
