@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import math
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ from pipeline.models import Paper
 from pipeline.schemas import AUTHORS, PAPERS, SCHEMA_VERSION
 
 KEEP_SETS = 2
-"""Sets kept on disk: the current one and the one before, for readers still holding it."""
+"""Sets kept on disk: the current one and the one it replaced, for readers still holding it."""
+_READ_ONLY = 0o444
+log = logging.getLogger(__name__)
 _META = {b"pipeline.schema_version": SCHEMA_VERSION.encode()}
 
 
@@ -191,17 +194,42 @@ def _through_json(columns: Mapping[str, list[Any]], schema: pa.Schema) -> pa.Tab
 
 
 def read_table(enriched_dir: Path, name: str, schema: pa.Schema) -> pa.Table | None:
-    """The current ``name`` table cast to ``schema``, or None when there is none yet."""
+    """The current ``name`` table cast to ``schema``, or None when there is none yet.
+
+    A file that cannot be read (truncated, damaged, written over by hand) counts as absent,
+    with a warning: the run then rebuilds it in a full pass instead of failing every night.
+    """
     path = enriched_dir / f"{name}.parquet"
     if not path.exists():
         return None
-    # ParquetFile, not pq.read_table: the latter goes through pyarrow.dataset, which imports
-    # pandas (a quarter of a second on every run for nothing).
-    table = pq.ParquetFile(path).read()
+    try:
+        # ParquetFile, not pq.read_table: the latter goes through pyarrow.dataset, which
+        # imports pandas.
+        table = pq.ParquetFile(path).read()
+    except (OSError, pa.ArrowException) as err:
+        log.warning("%s cannot be read (%s); it is rebuilt as if absent", path, _first_line(err))
+        return None
     if set(table.column_names) != set(schema.names):
         # An older schema: the next run rewrites it, so start afresh rather than guess.
         return None
-    return table.select(schema.names).cast(schema)
+    try:
+        return table.select(schema.names).cast(schema)
+    except pa.ArrowException as err:
+        log.warning("%s has unexpected types (%s); it is rebuilt", path, _first_line(err))
+        return None
+
+
+def readable(path: Path) -> bool:
+    """Whether a published Parquet file still opens (its footer and schema read back)."""
+    try:
+        pq.read_metadata(path)
+    except (OSError, pa.ArrowException):
+        return False
+    return True
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0][:200]
 
 
 def publish_set(
@@ -218,6 +246,8 @@ def publish_set(
     ``carry`` names tables to take unchanged from the current set (hard links, so a large
     table that did not change costs nothing); ``files`` are other files of the set, by name,
     and ``carry_files`` names such files to take from the current set when it has them.
+    Published files are read-only: a hard link shares its bytes with the previous set, so
+    a file rewritten in place (``df.to_parquet`` over it) would damage both.
     """
     sets_dir.mkdir(parents=True, exist_ok=True)
     staging = sets_dir / f".tmp-{run_id}"
@@ -238,39 +268,59 @@ def publish_set(
             _link_or_copy(source.resolve(), staging / name)
     _fsync_dir_files(staging)
     staging.rename(final)
-    _migrate_plain_dir(enriched_link, sets_dir)
+    before = _migrate_plain_dir(enriched_link, sets_dir) or current_set(enriched_link)
     new_link = enriched_link.with_name(f".{enriched_link.name}.tmp-{run_id}")
     with contextlib.suppress(FileNotFoundError):
         new_link.unlink()
     new_link.symlink_to(os.path.relpath(final, enriched_link.parent), target_is_directory=True)
     new_link.replace(enriched_link)
     _fsync_dir(enriched_link.parent)
-    prune_sets(sets_dir, keep=final)
+    prune_sets(sets_dir, keep={final, *([before] if before else [])})
+    _remove_stray_links(enriched_link)
     return final
 
 
-def prune_sets(sets_dir: Path, keep: Path) -> None:
-    """Delete old sets and leftovers of killed runs, keeping the newest KEEP_SETS."""
-    sets = sorted(
-        (p for p in sets_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
-        key=lambda p: p.name,
-    )
-    for old in sets[:-KEEP_SETS]:
-        if old != keep:
-            shutil.rmtree(old, ignore_errors=True)
-    for leftover in sets_dir.glob(".tmp-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+def current_set(enriched_link: Path) -> Path | None:
+    """The set directory ``enriched_link`` points at, if it is a link to one."""
+    if not enriched_link.is_symlink():
+        return None
+    return enriched_link.resolve()
+
+
+def prune_sets(sets_dir: Path, keep: Collection[Path]) -> None:
+    """Delete every set but those in ``keep`` (the new current set and the one it replaced,
+    for readers still holding it), and leftovers of killed runs.
+
+    By what is current, not by name: a set left by a crash, or named by a skewed clock,
+    must never push out the set a reader may still have open.
+    """
+    kept = {path.resolve() for path in keep}
+    for path in sets_dir.iterdir():
+        if path.name.startswith(".tmp-") or (path.is_dir() and path.resolve() not in kept):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _remove_stray_links(enriched_link: Path) -> None:
+    # A run killed between creating its new link and renaming it leaves the link behind.
+    for stray in enriched_link.parent.glob(f".{enriched_link.name}.tmp-*"):
+        with contextlib.suppress(OSError):
+            stray.unlink()
 
 
 def write_file_atomic(path: Path, data: bytes) -> None:
-    """Write one file so that readers see the old or the new content, never half."""
+    """Write one file so that readers see the old or the new content, never half; a failed
+    write (disk full) leaves no temporary file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -280,16 +330,20 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-def _migrate_plain_dir(enriched_link: Path, sets_dir: Path) -> None:
+def _migrate_plain_dir(enriched_link: Path, sets_dir: Path) -> Path | None:
     # A real directory at DIR/enriched (made by hand, or by an older version) becomes a set.
     if enriched_link.is_dir() and not enriched_link.is_symlink():
-        enriched_link.rename(sets_dir / "0-previous")
+        taken = sets_dir / "0-previous"
+        enriched_link.rename(taken)
+        return taken
+    return None
 
 
 def _fsync_dir_files(directory: Path) -> None:
     for path in directory.iterdir():
         with path.open("rb") as handle:
             os.fsync(handle.fileno())
+        path.chmod(_READ_ONLY)
     _fsync_dir(directory)
 
 

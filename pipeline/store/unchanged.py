@@ -34,7 +34,7 @@ from pipeline.config import Settings
 from pipeline.lists.locate import expand_list_paths, is_url
 from pipeline.schemas import SCHEMA_VERSION, TABLES
 from pipeline.store.runs import STATE_FILE, RunReport, new_run_id, record_run
-from pipeline.store.tables import read_table
+from pipeline.store.tables import read_table, readable
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +171,11 @@ def record_if_unchanged(
     if state is None or not all(
         (settings.enriched_dir / f"{name}.parquet").exists() for name in ("entries", "papers")
     ):
+        return None
+    tables = [settings.enriched_dir / f"{name}.parquet" for name in TABLES]
+    if not all(readable(path) for path in tables if path.exists()):
+        # Carried as they are, damaged tables would stay damaged until something falls due.
+        log.warning("a table of the current set cannot be read; making a full pass")
         return None
     try:
         due = datetime.fromisoformat(state["due"])
