@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import logging
+import math
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
+from urllib.parse import urlsplit
 
 from pipeline import __version__
 from pipeline.config import (
@@ -27,7 +32,7 @@ from pipeline.config import (
     MAX_BATCH_SIZE,
     Settings,
 )
-from pipeline.errors import EX_OK, PipelineError
+from pipeline.errors import EX_FAILED, EX_OK, EX_USAGE, InputError, PipelineError
 
 log = logging.getLogger("pipeline")
 
@@ -49,7 +54,10 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
@@ -64,6 +72,35 @@ def _batch_size(text: str) -> int:
     return value
 
 
+def _amount(unit: str, most: float) -> Callable[[str], float]:
+    """An argparse type for a finite amount of ``unit`` from 0 to ``most``: infinity, NaN
+    or a number past any sensible span would overflow date arithmetic deep in a run."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number of {unit}, not {text!r}") from None
+        if not math.isfinite(value) or not 0 <= value <= most:
+            raise argparse.ArgumentTypeError(f"must be 0 to {most:g} {unit}, not {text}")
+        return value
+
+    parse.__name__ = unit  # argparse names the type in its messages
+    return parse
+
+
+_seconds = _amount("seconds", 86_400)
+_hours = _amount("hours", 24 * 3_650)
+_days = _amount("days", 3_650)
+
+
+def _http_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"expected an http(s):// URL, not {text!r}")
+    return text
+
+
 def _sources(text: str) -> tuple[str, ...]:
     names = [name.strip().lower() for name in text.split(",") if name.strip()]
     unknown = [n for n in names if n != "arxiv" and n not in CITE_SOURCES]
@@ -74,15 +111,41 @@ def _sources(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if n != "arxiv"))
 
 
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
-    return value
+class _Parser(argparse.ArgumentParser):
+    """argparse, with one line on bad usage instead of the whole usage block, and a
+    suggestion for a mistyped option."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EX_USAGE, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+    def reject_unknown(self, extras: Sequence[str]) -> NoReturn:
+        known = [o for action in self._actions for o in action.option_strings]
+        hints = []
+        for extra in extras:
+            close = difflib.get_close_matches(extra.split("=")[0], known, n=1)
+            if extra.startswith("-") and close:
+                hints.append(f"{extra} (did you mean {close[0]}?)")
+            else:
+                hints.append(extra)
+        self.error(f"unrecognized arguments: {' '.join(hints)}")
+
+    def command(self, name: str) -> _Parser:
+        """The parser of subcommand ``name``."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction) and name in action.choices:
+                chosen: _Parser = action.choices[name]
+                return chosen
+        raise LookupError(name)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+def _prog_name() -> str:
+    """How the user called us: ``arxiv-list`` through the console script, else the module."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return "python -m pipeline" if name in ("", "__main__.py", "-c") else name
+
+
+def build_parser() -> _Parser:
+    common = _Parser(add_help=False)
     common.add_argument(
         "--data-dir",
         type=Path,
@@ -94,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", help="print debug details")
     common.set_defaults(settings=_local_settings)
 
-    lists = argparse.ArgumentParser(add_help=False)
+    lists = _Parser(add_help=False)
     lists.add_argument(
         "--list",
         dest="lists",
@@ -105,18 +168,19 @@ def build_parser() -> argparse.ArgumentParser:
         "repository URL means its README); repeat for several (default: DIR/raw/*.md)",
     )
 
-    network = argparse.ArgumentParser(add_help=False)
+    network = _Parser(add_help=False)
     # Listed after `common` among a command's parents, so its reader wins.
     network.set_defaults(settings=_network_settings)
     network.add_argument(
         "--api-url",
+        type=_http_url,
         default=None,
         metavar="URL",
         help="arXiv API endpoint (default: $ARXIV_API_URL or https://export.arxiv.org/api/query)",
     )
     network.add_argument(
         "--delay",
-        type=_non_negative,
+        type=_seconds,
         default=DEFAULT_DELAY,
         metavar="SECONDS",
         help=f"seconds between network requests (default: {DEFAULT_DELAY:g}, arXiv's terms)",
@@ -130,14 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     network.add_argument(
         "--cache-ttl",
-        type=_non_negative,
+        type=_hours,
         default=DEFAULT_CACHE_TTL_HOURS,
         metavar="HOURS",
         help=f"how long cached API answers stay fresh (default: {DEFAULT_CACHE_TTL_HOURS:g})",
     )
     network.add_argument(
         "--max-age",
-        type=_non_negative,
+        type=_days,
         default=DEFAULT_MAX_AGE_DAYS,
         metavar="DAYS",
         help="re-check papers fetched longer ago than this; 0 re-checks everything "
@@ -145,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     network.add_argument(
         "--retry-budget",
-        type=_non_negative,
+        type=_seconds,
         default=DEFAULT_RETRY_BUDGET,
         metavar="SECONDS",
         help="give up on a request once its retries would wait longer than this in all "
@@ -167,19 +231,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     network.add_argument(
         "--s2-api-url",
+        type=_http_url,
         default=None,
         metavar="URL",
         help="Semantic Scholar API (default: $S2_API_URL or https://api.semanticscholar.org)",
     )
     network.add_argument(
         "--openalex-api-url",
+        type=_http_url,
         default=None,
         metavar="URL",
         help="OpenAlex API (default: $OPENALEX_API_URL or https://api.openalex.org)",
     )
     network.add_argument(
         "--cite-max-age",
-        type=_non_negative,
+        type=_days,
         default=DEFAULT_CITE_MAX_AGE_DAYS,
         metavar="DAYS",
         help=f"re-ask citation counts older than this (default: {DEFAULT_CITE_MAX_AGE_DAYS:g})",
@@ -190,8 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="no network at all: answer only from the cache and the current tables",
     )
 
-    parser = argparse.ArgumentParser(
-        prog="python -m pipeline",
+    parser = _Parser(
+        prog=_prog_name(),
         description="Turn Markdown paper lists into Parquet tables of arXiv metadata.",
         epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -227,7 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  python -m pipeline status --data-dir data\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    output = argparse.ArgumentParser(add_help=False)
+    output = _Parser(add_help=False)
     output.add_argument(
         "--output",
         type=Path,
@@ -331,13 +397,47 @@ def _progress(args: argparse.Namespace) -> Callable[[int, int], None]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        parser.command(args.command).reject_unknown(extras)
     _configure_logging(args)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    settings = _settings(args)
+    try:
+        return _run(parser, args, settings)
+    except BrokenPipeError:
+        # `status | head -1`: the reader took what it wanted; nothing went wrong here.
+        _silence_stdout()
+        return EX_OK
+    except OSError as err:
+        # The machine said no (disk full, read-only directory): one line, never a traceback.
+        where = f" {err.filename}" if err.filename else ""
+        print(
+            f"error: cannot write{where}: {err.strerror or err}; {_kept(settings)}",
+            file=sys.stderr,
+        )
+        return EX_FAILED
+
+
+def _kept(settings: Settings) -> str:
+    if (settings.enriched_dir / "entries.parquet").exists():
+        return "the previous tables were kept"
+    return "no tables were written"
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout at exit; a closed pipe would raise there again.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _run(parser: _Parser, args: argparse.Namespace, settings: Settings) -> int:
+    """Run the command; a PipelineError becomes its one line and exit code."""
     from pipeline import refresh
 
     try:
-        settings = _settings(args)
+        if settings.data_dir.exists() and not settings.data_dir.is_dir():
+            raise InputError("is not a directory: name a data directory", str(settings.data_dir))
         if args.command == "refresh":
             report = refresh.run_refresh(settings, progress=_progress(args))
             # The full list of findings when something changed (or on request); a run with
@@ -375,18 +475,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
-        print("interrupted: the previous tables were kept", file=sys.stderr)
+        print(f"interrupted: {_kept(settings)}", file=sys.stderr)
         return 130
     _say(args, f"{args.command}: {report.summary()} -> {settings.enriched_dir}")
     return EX_OK
+
+
+FINDINGS_SHOWN = 20
+"""Findings printed after a run; past a screenful the rest are counted, not printed (a list
+with 100,000 duplicates must not mail cron 100,000 lines). ``status`` and quality.parquet
+have them all."""
 
 
 def _print_findings(args: argparse.Namespace, found: list[dict[str, object]]) -> None:
     if args.quiet or not found:
         return
     print(f"quality: {len(found)} finding(s) to fix in the list(s):", file=sys.stderr)
-    for item in found:
+    for item in found[:FINDINGS_SHOWN]:
         print(f"  {item['list']}:{item['line']}: {item['kind']}: {item['detail']}", file=sys.stderr)
+    if len(found) > FINDINGS_SHOWN:
+        print(
+            f"  ... and {len(found) - FINDINGS_SHOWN} more: `status` lists them all, "
+            "and quality.parquet holds them",
+            file=sys.stderr,
+        )
 
 
 def _say(args: argparse.Namespace, line: str) -> None:

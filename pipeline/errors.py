@@ -3,6 +3,7 @@
 PipelineError                 exit code 1 unless a subclass says otherwise
 ├── InputError                bad list or option (exit 2): carries path and line
 ├── LockedError               another run holds the data directory (exit 75)
+├── LockError                 the lock file cannot be taken at all (exit 1)
 ├── UpstreamUnavailableError  a service (arXiv...) could not be reached or kept failing
 │   ├── UpstreamHTTPError     a final HTTP error status: carries url, status, attempts
 │   └── MalformedAnswerError  200 answers that stayed truncated or empty
@@ -40,6 +41,10 @@ class LockedError(PipelineError):
     """Another run holds the lock on the data directory."""
 
     exit_code = EX_TEMPFAIL
+
+
+class LockError(PipelineError):
+    """The lock file cannot be taken at all (it is a directory, or not writable)."""
 
 
 class UpstreamUnavailableError(PipelineError):

@@ -19,7 +19,7 @@ import filelock
 import pyarrow as pa
 
 from pipeline.config import Settings
-from pipeline.errors import EX_FAILED, LockedError, PipelineError
+from pipeline.errors import EX_FAILED, LockedError, LockError, PipelineError
 from pipeline.quality import counts
 from pipeline.schemas import RUNS, TABLES
 from pipeline.store.tables import conform, publish_set, read_table, row_table
@@ -84,20 +84,41 @@ def new_run_id(now: datetime) -> str:
 
 @contextlib.contextmanager
 def data_lock(settings: Settings) -> Iterator[None]:
-    """One run per data directory; the OS drops the lock if the process dies."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    lock = filelock.FileLock(settings.lock_path, timeout=0)
+    """One run per data directory; the OS drops the lock if the process dies.
+
+    A data directory this run had to create is removed again if the run fails before
+    writing anything in it: a mistyped --data-dir leaves no trace.
+    """
+    created = not settings.data_dir.exists()
     try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        lock = filelock.FileLock(settings.lock_path, timeout=0)
         lock.acquire()
     except filelock.Timeout:
         raise LockedError(
             f"another run holds {settings.lock_path}; it is still working on "
             f"{settings.data_dir}. Nothing was changed. Wait for it to finish."
         ) from None
+    except OSError as err:
+        raise LockError(
+            f"cannot take the lock {settings.lock_path}: {err.strerror or err}; "
+            "make it a writable file (or remove it) and run again"
+        ) from None
     try:
         yield
-    finally:
+    except BaseException:
         lock.release()
+        if created:
+            _remove_if_untouched(settings)
+        raise
+    lock.release()
+
+
+def _remove_if_untouched(settings: Settings) -> None:
+    with contextlib.suppress(OSError):
+        if [p.name for p in settings.data_dir.iterdir()] == [settings.lock_path.name]:
+            settings.lock_path.unlink()
+            settings.data_dir.rmdir()
 
 
 def append_run(
