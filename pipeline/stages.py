@@ -26,11 +26,13 @@ from pipeline.quality import findings
 from pipeline.resolve import TitleResolution, check_link, resolve_titles
 from pipeline.schemas import AUTHORS, CHANGES, CITATIONS, ENTRIES, PAPERS, QUALITY, TABLES
 from pipeline.services.arxiv import ArxivApi
-from pipeline.services.cite import CiteConfig, normalize_venue, run_cite, source_venues
+from pipeline.services.citations import entry_id_values, run_cite, source_venues
 from pipeline.store.runs import RunReport
 from pipeline.store.tables import (
     authors_table,
     build_table,
+    citation_records,
+    citations_table,
     conform,
     paper_rows,
     papers_table,
@@ -38,6 +40,7 @@ from pipeline.store.tables import (
     string_array,
 )
 from pipeline.store.unchanged import next_due
+from pipeline.venues import normalize_venue
 
 log = logging.getLogger(__name__)
 
@@ -387,15 +390,6 @@ def _cite(
                 row[key] = before.get(key)
     if not settings.cite_sources or settings.offline:
         return None if old is None else conform(ordered(old, ids, "source"), CITATIONS)
-    config = CiteConfig(
-        sources=settings.cite_sources,
-        s2_url=settings.s2_api_url,
-        openalex_url=settings.openalex_api_url,
-        s2_api_key=settings.s2_api_key,
-        openalex_mailto=settings.openalex_mailto,
-        openalex_api_key=settings.openalex_api_key,
-        max_age_days=settings.cite_max_age_days,
-    )
     unresolved = [
         (i, entries[i].title, entries[i].year, entries[i].url)
         for i, row in enumerate(rows)
@@ -404,16 +398,16 @@ def _cite(
     ]
     result = run_cite(
         api.http,
-        config,
+        settings,
         list(zip(ids, papers.column("doi").to_pylist(), strict=True)),
         unresolved,
-        old,
+        citation_records(old),
         now,
     )
     for index, external in result.entry_ids.items():
-        rows[index].update(s2_id=external.s2_id, openalex_id=external.openalex_id, doi=external.doi)
+        rows[index].update(entry_id_values(external))
     report.cite_failures = dict(result.failures)
-    return conform(ordered(result.table(), ids, "source"), CITATIONS)
+    return conform(ordered(citations_table(result.rows), ids, "source"), CITATIONS)
 
 
 def _add_venues(
@@ -447,11 +441,7 @@ def _add_venues(
         journal_ref, comment = refs.get(row["arxiv_id"], (None, None))
         external = by_source.get(row["arxiv_id"], {})
         row["venue_normalized"], row["venue_source"] = normalize_venue(
-            row["venue"],
-            journal_ref,
-            comment,
-            external.get("semanticscholar"),
-            external.get("openalex"),
+            {"list": row["venue"], "journal_ref": journal_ref, "comment": comment, **external}
         )
 
 
