@@ -36,6 +36,9 @@ READ_TIMEOUT = 60.0
 DEFAULT_S2_API_URL = "https://api.semanticscholar.org"
 DEFAULT_OPENALEX_API_URL = "https://api.openalex.org"
 CITE_SOURCES = ("semanticscholar", "openalex")
+"""What ``--sources`` accepts besides arxiv: the names of ``services.citations.REGISTRY``, in its
+order (a test holds them equal). Listed here so the CLI can check them without loading a
+service module."""
 DEFAULT_CITE_MAX_AGE_DAYS = 7.0
 
 

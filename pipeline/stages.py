@@ -34,17 +34,20 @@ from pipeline.quality import findings
 from pipeline.resolve import TitleResolution, check_link, resolve_titles
 from pipeline.schemas import AUTHORS, CHANGES, CITATIONS, ENTRIES, PAPERS, QUALITY
 from pipeline.services.arxiv import ArxivApi
-from pipeline.services.cite import CiteConfig, normalize_venue, run_cite, source_venues
+from pipeline.services.citations import entry_id_values, run_cite, source_venues
 from pipeline.store.runs import RunReport
 from pipeline.store.tables import (
     authors_table,
     build_table,
+    citation_records,
+    citations_table,
     conform,
     paper_rows,
     papers_table,
     string_array,
 )
 from pipeline.store.unchanged import next_due
+from pipeline.venues import normalize_venue
 
 log = logging.getLogger(__name__)
 
@@ -503,33 +506,21 @@ def cite(
             externals[entry.key] = earlier
     if not settings.cite_sources or settings.offline:
         return externals, None if old is None else conform(ordered(old, ids, "source"), CITATIONS)
-    config = CiteConfig(
-        sources=settings.cite_sources,
-        s2_url=settings.s2_api_url,
-        openalex_url=settings.openalex_api_url,
-        s2_api_key=settings.s2_api_key,
-        openalex_mailto=settings.openalex_mailto,
-        openalex_api_key=settings.openalex_api_key,
-        max_age_days=settings.cite_max_age_days,
-    )
     due = [
         e for e in unresolved if plan.search_due or previous.external_ids(e.list, e.title) is None
     ]
     result = run_cite(
         api.http,
-        config,
+        settings,
         list(zip(ids, papers.column("doi").to_pylist(), strict=True)),
         [(index, e.title, e.year, e.url) for index, e in enumerate(due)],
-        old,
+        citation_records(old),
         now,
     )
     for index, found in result.entry_ids.items():
-        key = due[index].key
-        externals[key] = ExternalIds(
-            s2_id=found.s2_id, openalex_id=found.openalex_id, doi=found.doi
-        )
+        externals[due[index].key] = ExternalIds(**entry_id_values(found))
     report.cite_failures = dict(result.failures)
-    return externals, conform(ordered(result.table(), ids, "source"), CITATIONS)
+    return externals, conform(ordered(citations_table(result.rows), ids, "source"), CITATIONS)
 
 
 def entry_venues(
@@ -568,10 +559,6 @@ def entry_venues(
         journal_ref, comment = refs.get(entry.arxiv_id or "", (None, None))
         external = by_source.get(entry.arxiv_id or "", {})
         out[entry.key] = normalize_venue(
-            entry.venue,
-            journal_ref,
-            comment,
-            external.get("semanticscholar"),
-            external.get("openalex"),
+            {"list": entry.venue, "journal_ref": journal_ref, "comment": comment, **external}
         )
     return out

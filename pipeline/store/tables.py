@@ -16,15 +16,19 @@ import math
 import os
 import shutil
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
 from pipeline.models import Paper
-from pipeline.schemas import AUTHORS, PAPERS, SCHEMA_VERSION
+from pipeline.schemas import AUTHORS, CITATIONS, PAPERS, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from pipeline.services.citations import Citation
 
 KEEP_SETS = 2
 """Sets kept on disk: the current one and the one it replaced, for readers still holding it."""
@@ -39,6 +43,21 @@ def build_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.Tabl
     # Column by column: faster than Table.from_pylist on 100,000 rows, and it does not
     # import pandas the way from_pylist does (see _from_columns).
     return _from_columns({f.name: [row.get(f.name) for row in rows] for f in schema}, schema)
+
+
+def citations_table(rows: Iterable[Citation]) -> pa.Table:
+    """Citation records -> a ``CITATIONS`` table."""
+    return build_table((asdict(row) for row in rows), CITATIONS)
+
+
+def citation_records(table: pa.Table | None) -> list[Citation]:
+    """A ``CITATIONS`` table (None: no previous run) -> its records."""
+    # Imported here: a run with nothing to do reads tables and never loads the services.
+    from pipeline.services.citations import Citation
+
+    if table is None:
+        return []
+    return [Citation(**row) for row in table.select(CITATIONS.names).cast(CITATIONS).to_pylist()]
 
 
 def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,21 +16,22 @@ from typing import Any
 import pytest
 import requests
 
+from pipeline.config import CITE_SOURCES as SOURCES
 from pipeline.config import Settings
+from pipeline.schemas import CITATIONS
 from pipeline.services.arxiv import http_settings
-from pipeline.services.cite import (
-    CITATIONS,
+from pipeline.services.citations import (
     OPENALEX,
-    OPENALEX_SELECT,
-    S2_FIELDS,
     SEMANTIC_SCHOLAR,
-    SOURCES,
-    CiteConfig,
+    Citation,
     CiteResult,
     ExternalIds,
     run_cite,
 )
 from pipeline.services.http import HttpClient
+from pipeline.services.openalex import OPENALEX_SELECT
+from pipeline.services.semanticscholar import S2_FIELDS
+from pipeline.store.tables import citations_table
 from tests.conftest import seed_papers
 from tests.fake_arxiv import FakePaper
 from tests.fake_scholarly import (
@@ -82,9 +83,15 @@ def http(tmp_path: Path, slept: list[float]) -> Iterator[HttpClient]:
 
 
 @pytest.fixture
-def config(s2: FakeSemanticScholar, openalex: FakeOpenAlex) -> CiteConfig:
-    return CiteConfig(
-        sources=SOURCES, s2_url=s2.url, openalex_url=openalex.url, openalex_mailto=MAILTO
+def config(tmp_path: Path, s2: FakeSemanticScholar, openalex: FakeOpenAlex) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        cite_sources=SOURCES,
+        s2_api_url=s2.url,
+        openalex_api_url=openalex.url,
+        s2_api_key=None,
+        openalex_api_key=None,
+        openalex_mailto=MAILTO,
     )
 
 
@@ -103,7 +110,7 @@ def _papers(papers: list[FakePaper]) -> list[tuple[str, str | None]]:
 
 
 def _rows(result: CiteResult, source: str) -> dict[str, dict[str, Any]]:
-    return {row["arxiv_id"]: row for row in result.rows if row["source"] == source}
+    return {row.arxiv_id: asdict(row) for row in result.rows if row.source == source}
 
 
 # -- requests per source -----------------------------------------------------------------------
@@ -111,13 +118,13 @@ def _rows(result: CiteResult, source: str) -> dict[str, dict[str, Any]]:
 
 def test_seed_list_is_one_request_per_source(
     http: HttpClient,
-    config: CiteConfig,
+    config: Settings,
     seed: list[FakePaper],
     s2: FakeSemanticScholar,
     openalex: FakeOpenAlex,
 ) -> None:
     assert len(seed) == 92
-    result = run_cite(http, config, _papers(seed), [], None, NOW)
+    result = run_cite(http, config, _papers(seed), [], [], NOW)
 
     assert result.requests == {SEMANTIC_SCHOLAR: 1, OPENALEX: 1}
     assert result.failures == {}
@@ -132,7 +139,7 @@ def test_seed_list_is_one_request_per_source(
     assert len(works.filter_values) == 92  # one DOI per paper: the journal one when known
     assert (works.params["per-page"], works.params["select"]) == ("200", OPENALEX_SELECT)
 
-    table = result.table()
+    table = citations_table(result.rows)
     assert table.num_rows == 2 * 92
     assert table.schema.equals(CITATIONS)
     s2_rows, oa_rows = _rows(result, SEMANTIC_SCHOLAR), _rows(result, OPENALEX)
@@ -153,32 +160,32 @@ def test_seed_list_is_one_request_per_source(
 
 
 def test_600_papers_are_two_semantic_scholar_batches(
-    http: HttpClient, config: CiteConfig, s2: FakeSemanticScholar, openalex: FakeOpenAlex
+    http: HttpClient, config: Settings, s2: FakeSemanticScholar, openalex: FakeOpenAlex
 ) -> None:
     papers = [FakePaper.synthetic(f"2301.{n:05d}", doi=None) for n in range(1, 601)]
     for paper in papers:
         s2.add_paper(paper)
         openalex.add_paper(paper)
-    result = run_cite(http, config, _papers(papers), [], None, NOW)
+    result = run_cite(http, config, _papers(papers), [], [], NOW)
 
     assert [len(r.ids) for r in s2.requests] == [500, 100]
     # OpenAlex ORs at most 100 values in one filter (it answers 400 past that).
     assert [len(r.filter_values) for r in openalex.requests] == [100] * 6
     assert result.requests == {SEMANTIC_SCHOLAR: 2, OPENALEX: 6}
     assert len(result.rows) == 1200
-    assert all(row["citation_count"] is not None for row in result.rows)
+    assert all(row.citation_count is not None for row in result.rows)
 
 
 # -- partial answers ---------------------------------------------------------------------------
 
 
 def test_unknown_papers_get_rows_of_nulls(
-    http: HttpClient, config: CiteConfig, s2: FakeSemanticScholar, openalex: FakeOpenAlex
+    http: HttpClient, config: Settings, s2: FakeSemanticScholar, openalex: FakeOpenAlex
 ) -> None:
     known, unknown = FakePaper.synthetic("2401.00001", doi=None), FakePaper.synthetic("2401.00002")
     s2.add_paper(known)
     openalex.add_paper(known)
-    result = run_cite(http, config, _papers([known, unknown]), [], None, NOW)
+    result = run_cite(http, config, _papers([known, unknown]), [], [], NOW)
 
     assert s2.requests[0].status == 200
     for source in SOURCES:
@@ -189,7 +196,7 @@ def test_unknown_papers_get_rows_of_nulls(
 
 
 def test_a_paper_known_before_is_not_erased_by_a_null(
-    http: HttpClient, config: CiteConfig, s2: FakeSemanticScholar, openalex: FakeOpenAlex
+    http: HttpClient, config: Settings, s2: FakeSemanticScholar, openalex: FakeOpenAlex
 ) -> None:
     paper = FakePaper.synthetic("2401.00003", doi=None)
     openalex.add_paper(paper)
@@ -203,17 +210,19 @@ def test_a_paper_known_before_is_not_erased_by_a_null(
         "oa_url": None,
         "fetched_at": NOW - timedelta(days=30),
     }
-    previous = CiteResult(rows=[before]).table()
+    previous = [Citation(**before)]
     result = run_cite(http, config, _papers([paper]), [], previous, NOW)
     assert _rows(result, SEMANTIC_SCHOLAR)[paper.arxiv_id] == before
 
 
 def test_journal_doi_unknown_to_openalex_falls_back_to_the_preprint(
-    http: HttpClient, config: CiteConfig, openalex: FakeOpenAlex
+    http: HttpClient, config: Settings, openalex: FakeOpenAlex
 ) -> None:
     paper = FakePaper.synthetic("2402.00001", doi="10.1109/TPAMI.2024.0000001")
     openalex.add_paper(paper, cited_by_count=7, journal=False)
-    result = run_cite(http, replace(config, sources=(OPENALEX,)), _papers([paper]), [], None, NOW)
+    result = run_cite(
+        http, replace(config, cite_sources=(OPENALEX,)), _papers([paper]), [], [], NOW
+    )
 
     assert [r.filter_values for r in openalex.requests] == [
         ["10.1109/tpami.2024.0000001"],
@@ -227,13 +236,13 @@ def test_journal_doi_unknown_to_openalex_falls_back_to_the_preprint(
 
 def test_429_then_success(
     http: HttpClient,
-    config: CiteConfig,
+    config: Settings,
     seed: list[FakePaper],
     s2: FakeSemanticScholar,
     slept: list[float],
 ) -> None:
     s2.fail_next(1, status=429)
-    result = run_cite(http, config, _papers(seed), [], None, NOW)
+    result = run_cite(http, config, _papers(seed), [], [], NOW)
 
     assert [r.status for r in s2.requests] == [429, 200]
     assert result.requests[SEMANTIC_SCHOLAR] == 2
@@ -244,15 +253,15 @@ def test_429_then_success(
 
 def test_keyless_429s_degrade_to_the_previous_values(
     http: HttpClient,
-    config: CiteConfig,
+    config: Settings,
     seed: list[FakePaper],
     s2: FakeSemanticScholar,
     slept: list[float],
 ) -> None:
-    first = run_cite(http, config, _papers(seed), [], None, NOW)
+    first = run_cite(http, config, _papers(seed), [], [], NOW)
     s2.fail_next(50, status=429)
     later = NOW + timedelta(days=8)
-    result = run_cite(http, config, _papers(seed), [], first.table(), later)
+    result = run_cite(http, config, _papers(seed), [], first.rows, later)
 
     failure = result.failures[SEMANTIC_SCHOLAR]
     assert "\n" not in failure
@@ -266,16 +275,16 @@ def test_keyless_429s_degrade_to_the_previous_values(
 @pytest.mark.parametrize("down", SOURCES)
 def test_a_source_down_keeps_its_previous_rows_and_says_so(
     http: HttpClient,
-    config: CiteConfig,
+    config: Settings,
     seed: list[FakePaper],
     s2: FakeSemanticScholar,
     openalex: FakeOpenAlex,
     down: str,
 ) -> None:
-    first = run_cite(http, config, _papers(seed), [], None, NOW)
+    first = run_cite(http, config, _papers(seed), [], [], NOW)
     (s2 if down == SEMANTIC_SCHOLAR else openalex).down()
     later = NOW + timedelta(days=8)
-    result = run_cite(http, config, _papers(seed), [], first.table(), later)
+    result = run_cite(http, config, _papers(seed), [], first.rows, later)
 
     up = OPENALEX if down == SEMANTIC_SCHOLAR else SEMANTIC_SCHOLAR
     assert list(result.failures) == [down]
@@ -287,7 +296,7 @@ def test_a_source_down_keeps_its_previous_rows_and_says_so(
 
 def test_timeout_then_success(
     tmp_path: Path,
-    config: CiteConfig,
+    config: Settings,
     seed: list[FakePaper],
     openalex: FakeOpenAlex,
     slept: list[float],
@@ -295,7 +304,7 @@ def test_timeout_then_success(
     openalex.hang_next(1, 5.0)
     http = _client(tmp_path, slept, read_timeout=0.2)
     try:
-        result = run_cite(http, config, _papers(seed), [], None, NOW)
+        result = run_cite(http, config, _papers(seed), [], [], NOW)
     finally:
         http.close()
     assert [r.fault for r in openalex.requests] == ["hang", None]
@@ -304,22 +313,22 @@ def test_timeout_then_success(
 
 
 def test_truncated_answer_is_retried_and_never_cached(
-    http: HttpClient, config: CiteConfig, seed: list[FakePaper], s2: FakeSemanticScholar
+    http: HttpClient, config: Settings, seed: list[FakePaper], s2: FakeSemanticScholar
 ) -> None:
     s2.truncate_next(1)
-    first = run_cite(http, config, _papers(seed), [], None, NOW)
+    first = run_cite(http, config, _papers(seed), [], [], NOW)
     assert [r.fault for r in s2.requests] == ["truncate", None]
     # A run that has no previous rows asks again and is answered from the cache: the good
     # answer was kept, the truncated one was not.
-    again = run_cite(http, config, _papers(seed), [], None, NOW)
+    again = run_cite(http, config, _papers(seed), [], [], NOW)
     assert again.requests == {SEMANTIC_SCHOLAR: 0, OPENALEX: 0}
     assert again.rows == first.rows
 
 
 def test_wrong_api_key_fails_at_once(
-    http: HttpClient, config: CiteConfig, seed: list[FakePaper], s2: FakeSemanticScholar
+    http: HttpClient, config: Settings, seed: list[FakePaper], s2: FakeSemanticScholar
 ) -> None:
-    result = run_cite(http, replace(config, s2_api_key="revoked"), _papers(seed), [], None, NOW)
+    result = run_cite(http, replace(config, s2_api_key="revoked"), _papers(seed), [], [], NOW)
     assert len(s2.requests) == 1  # a 403 is not retried
     assert "HTTP 403" in result.failures[SEMANTIC_SCHOLAR]
     assert "check the API key" in result.failures[SEMANTIC_SCHOLAR]
@@ -331,38 +340,38 @@ def test_wrong_api_key_fails_at_once(
 
 def test_rows_younger_than_max_age_are_not_asked_again(
     http: HttpClient,
-    config: CiteConfig,
+    config: Settings,
     seed: list[FakePaper],
     s2: FakeSemanticScholar,
     openalex: FakeOpenAlex,
 ) -> None:
-    first = run_cite(http, config, _papers(seed), [], None, NOW)
+    first = run_cite(http, config, _papers(seed), [], [], NOW)
     s2.clear_log()
     openalex.clear_log()
-    again = run_cite(http, config, _papers(seed), [], first.table(), NOW + timedelta(days=6))
+    again = run_cite(http, config, _papers(seed), [], first.rows, NOW + timedelta(days=6))
     assert (s2.requests, openalex.requests) == ([], [])
     assert again.requests == {SEMANTIC_SCHOLAR: 0, OPENALEX: 0}
     assert again.rows == first.rows
     # Past max_age the re-check goes to the services, past the HTTP cache.
-    stale = run_cite(http, config, _papers(seed), [], first.table(), NOW + timedelta(days=8))
+    stale = run_cite(http, config, _papers(seed), [], first.rows, NOW + timedelta(days=8))
     assert stale.requests == {SEMANTIC_SCHOLAR: 1, OPENALEX: 1}
 
 
 def test_a_source_not_asked_keeps_its_rows(
-    http: HttpClient, config: CiteConfig, seed: list[FakePaper], s2: FakeSemanticScholar
+    http: HttpClient, config: Settings, seed: list[FakePaper], s2: FakeSemanticScholar
 ) -> None:
-    first = run_cite(http, config, _papers(seed), [], None, NOW)
+    first = run_cite(http, config, _papers(seed), [], [], NOW)
     s2.clear_log()
-    only = replace(config, sources=(OPENALEX,))
-    result = run_cite(http, only, _papers(seed), [], first.table(), NOW + timedelta(days=8))
+    only = replace(config, cite_sources=(OPENALEX,))
+    result = run_cite(http, only, _papers(seed), [], first.rows, NOW + timedelta(days=8))
     assert s2.requests == [] and SEMANTIC_SCHOLAR not in result.requests
     assert _rows(result, SEMANTIC_SCHOLAR) == _rows(first, SEMANTIC_SCHOLAR)
 
 
 def test_api_key_header_and_spacing(
-    http: HttpClient, config: CiteConfig, seed: list[FakePaper], s2: FakeSemanticScholar
+    http: HttpClient, config: Settings, seed: list[FakePaper], s2: FakeSemanticScholar
 ) -> None:
-    run_cite(http, replace(config, s2_api_key="s2-test-key"), _papers(seed), [], None, NOW)
+    run_cite(http, replace(config, s2_api_key="s2-test-key"), _papers(seed), [], [], NOW)
     assert [r.api_key for r in s2.requests] == ["s2-test-key"]
     assert http.delay_for(s2.url) == 1.0
 
@@ -370,12 +379,12 @@ def test_api_key_header_and_spacing(
 def test_api_keys_never_reach_the_cache_file(
     tmp_path: Path,
     http: HttpClient,
-    config: CiteConfig,
+    config: Settings,
     seed: list[FakePaper],
     openalex: FakeOpenAlex,
 ) -> None:
     keyed = replace(config, s2_api_key="s2-test-key", openalex_api_key="oa-test-key")
-    run_cite(http, keyed, _papers(seed), [], None, NOW)
+    run_cite(http, keyed, _papers(seed), [], [], NOW)
     assert [r.params.get("api_key") for r in openalex.requests] == ["oa-test-key"]
     http.close()
     stored = b"".join(path.read_bytes() for path in (tmp_path / "cache").iterdir())
@@ -383,18 +392,18 @@ def test_api_keys_never_reach_the_cache_file(
 
 
 def test_keyless_requests_are_spaced_for_the_shared_pool(
-    http: HttpClient, config: CiteConfig, seed: list[FakePaper], s2: FakeSemanticScholar
+    http: HttpClient, config: Settings, seed: list[FakePaper], s2: FakeSemanticScholar
 ) -> None:
-    run_cite(http, config, _papers(seed), [], None, NOW)
+    run_cite(http, config, _papers(seed), [], [], NOW)
     assert [r.api_key for r in s2.requests] == [None]
     assert http.delay_for(s2.url) == 3.0
-    assert http.delay_for(config.openalex_url) == 0.1
+    assert http.delay_for(config.openalex_api_url) == 0.1
 
 
 def test_mailto_is_sent(
-    http: HttpClient, config: CiteConfig, seed: list[FakePaper], openalex: FakeOpenAlex
+    http: HttpClient, config: Settings, seed: list[FakePaper], openalex: FakeOpenAlex
 ) -> None:
-    run_cite(http, config, _papers(seed), [], None, NOW)
+    run_cite(http, config, _papers(seed), [], [], NOW)
     assert [r.params.get("mailto") for r in openalex.requests] == [MAILTO]
 
 
@@ -402,7 +411,7 @@ def test_mailto_is_sent(
 
 
 def test_unresolved_title_found_by_semantic_scholar(
-    http: HttpClient, config: CiteConfig, s2: FakeSemanticScholar, openalex: FakeOpenAlex
+    http: HttpClient, config: Settings, s2: FakeSemanticScholar, openalex: FakeOpenAlex
 ) -> None:
     record = s2_record(title=CLASSIC, year=1952, doi="10.2307/2334029", venue="Biometrika")
     s2.add(record)
@@ -415,7 +424,7 @@ def test_unresolved_title_found_by_semantic_scholar(
     )
     openalex.add(work)
     unresolved = [(7, CLASSIC, 1952, "https://www.jstor.org/stable/2334029")]
-    result = run_cite(http, config, [], unresolved, None, NOW)
+    result = run_cite(http, config, [], unresolved, [], NOW)
 
     (match,) = s2.requests
     assert (match.path, match.params["query"]) == ("/graph/v1/paper/search/match", CLASSIC)
@@ -423,8 +432,7 @@ def test_unresolved_title_found_by_semantic_scholar(
     assert [r.params["filter"] for r in openalex.requests] == ["doi:10.2307/2334029"]
     assert result.entry_ids == {
         7: ExternalIds(
-            s2_id=record["paperId"],
-            openalex_id=work["id"].rsplit("/", 1)[1],
+            ids={SEMANTIC_SCHOLAR: record["paperId"], OPENALEX: work["id"].rsplit("/", 1)[1]},
             doi="10.2307/2334029",
             found_by="title",
         )
@@ -433,39 +441,41 @@ def test_unresolved_title_found_by_semantic_scholar(
 
 
 def test_an_arxiv_id_a_service_knows_is_never_taken(
-    http: HttpClient, config: CiteConfig, s2: FakeSemanticScholar
+    http: HttpClient, config: Settings, s2: FakeSemanticScholar
 ) -> None:
     # As match_arxiv_attention.json: the match carries ArXiv in externalIds.
     record = s2_record(title="Attention is All you Need", year=2017, arxiv_id="1706.03762")
     s2.add(record)
     unresolved = [(0, "Attention Is All You Need", 2017, None)]
-    result = run_cite(http, replace(config, sources=(SEMANTIC_SCHOLAR,)), [], unresolved, None, NOW)
+    result = run_cite(
+        http, replace(config, cite_sources=(SEMANTIC_SCHOLAR,)), [], unresolved, [], NOW
+    )
     found = result.entry_ids[0]
-    assert found.s2_id == record["paperId"]
+    assert found.ids == {SEMANTIC_SCHOLAR: record["paperId"]}
     assert not hasattr(found, "arxiv_id")
     assert result.rows == []
 
 
 def test_unresolved_title_found_by_openalex_search(
-    http: HttpClient, config: CiteConfig, s2: FakeSemanticScholar, openalex: FakeOpenAlex
+    http: HttpClient, config: Settings, s2: FakeSemanticScholar, openalex: FakeOpenAlex
 ) -> None:
     title = "Multimodal Large Language Models Make Text-to-Image Generative Models Align Better"
     work = openalex_work(title=title, year=2024, doi=None, cited_by_count=3, source_name=None)
     openalex.add(work)
     result = run_cite(
-        http, config, [], [(1, title, 2024, "https://openreview.net/pdf?id=IRXyPm9IPW")], None, NOW
+        http, config, [], [(1, title, 2024, "https://openreview.net/pdf?id=IRXyPm9IPW")], [], NOW
     )
     assert [r.status for r in s2.requests] == [404]  # "Title match not found"
     (search,) = openalex.requests
     assert search.params["filter"].startswith("title.search:multimodal large language")
     assert result.entry_ids == {
-        1: ExternalIds(openalex_id=work["id"].rsplit("/", 1)[1], found_by="title")
+        1: ExternalIds(ids={OPENALEX: work["id"].rsplit("/", 1)[1]}, found_by="title")
     }
 
 
 def test_unresolved_doi_link_rides_in_the_paper_batches(
     http: HttpClient,
-    config: CiteConfig,
+    config: Settings,
     seed: list[FakePaper],
     s2: FakeSemanticScholar,
     openalex: FakeOpenAlex,
@@ -483,15 +493,14 @@ def test_unresolved_doi_link_rides_in_the_paper_batches(
     )
     openalex.add(work)
     unresolved = [(4, title, 2024, f"https://doi.org/{doi}")]
-    result = run_cite(http, config, _papers(seed), unresolved, None, NOW)
+    result = run_cite(http, config, _papers(seed), unresolved, [], NOW)
 
     assert result.requests == {SEMANTIC_SCHOLAR: 1, OPENALEX: 1}
     assert s2.requests[0].ids[-1] == f"DOI:{doi}"
     assert openalex.requests[0].filter_values[-1] == doi
     assert result.entry_ids == {
         4: ExternalIds(
-            s2_id=record["paperId"],
-            openalex_id=work["id"].rsplit("/", 1)[1],
+            ids={SEMANTIC_SCHOLAR: record["paperId"], OPENALEX: work["id"].rsplit("/", 1)[1]},
             doi=doi,
             found_by="doi",
         )
@@ -499,7 +508,7 @@ def test_unresolved_doi_link_rides_in_the_paper_batches(
 
 
 def test_a_near_miss_title_is_not_taken(
-    http: HttpClient, config: CiteConfig, s2: FakeSemanticScholar, openalex: FakeOpenAlex
+    http: HttpClient, config: Settings, s2: FakeSemanticScholar, openalex: FakeOpenAlex
 ) -> None:
     # The near miss: a 2024 paper that contains the 1959 book's title.
     other = "Individual Choice Behavior of LLM Agents"
@@ -513,7 +522,7 @@ def test_a_near_miss_title_is_not_taken(
             source_name=None,
         )
     )
-    result = run_cite(http, config, [], [(2, NEAR_MISS, 1959, None)], None, NOW)
+    result = run_cite(http, config, [], [(2, NEAR_MISS, 1959, None)], [], NOW)
     assert [r.status for r in s2.requests] == [200]  # the service offered it
     assert len(openalex.requests) == 1
     assert result.entry_ids == {}
