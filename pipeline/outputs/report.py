@@ -523,35 +523,36 @@ filter.addEventListener("input", () => {
 
 def render_html(tables: TableFrames, images: Images) -> str:
     """The whole page; ``images`` are the figures' paths relative to it."""
+    stats = version_stats(tables.papers)
+    found = findings(tables.entries, tables.quality)
+    lists = ", ".join(sorted(tables.entries["list"].unique()))
+    sections = _sections(tables, images, stats, found)
+    nav = "".join(f'<a href="#{key}">{_e(title)}</a>' for key, title, _ in sections)
+    body = "\n".join(
+        f'<section id="{key}">\n<h2>{_e(title)}</h2>\n{content}\n</section>'
+        for key, title, content in sections
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>Paper list report: {_e(lists)}</title>\n<style>{_CSS}</style>\n</head>\n"
+        f"<body>\n<header>\n<h1>Paper list report</h1>\n<p>{_e(lists)}</p>\n</header>\n"
+        f"<nav>{nav}</nav>\n"
+        f'<section id="summary">\n<h2>Summary</h2>\n<dl>{_summary(tables, stats, found)}</dl>\n'
+        f"</section>\n{body}\n<script>{_JS}</script>\n</body>\n</html>\n"
+    )
+
+
+def _sections(
+    tables: TableFrames, images: Images, stats: VersionStats, found: pd.DataFrame
+) -> list[tuple[str, str, str]]:
+    """``(anchor, heading, HTML)`` for each section after the summary, in page order."""
     entries, papers = tables.entries, tables.papers
     counts = papers_per_year(papers, entries)
-    stats = version_stats(papers)
     categories = primary_categories(papers)
     authors = top_authors(tables.authors, papers)
-    found = findings(entries, tables.quality)
-    lists = ", ".join(sorted(entries["list"].unique()))
-    versions_table = _table(
-        "table-versions",
-        ["Versions", "Papers"],
-        [[str(k), str(v)] for k, v in stats.by_count.items()],
-        "Papers by number of arXiv versions",
-    )
-    categories_table = _table(
-        "table-categories",
-        ["Primary category", "Papers"],
-        [
-            [_e(c), str(n)]
-            for c, n in zip(categories["category"], categories["papers"], strict=True)
-        ],
-        "Papers by primary arXiv category",
-    )
-    authors_table = _table(
-        "table-authors",
-        ["Author", "Papers"],
-        [[_e(a), str(n)] for a, n in zip(authors["name"], authors["papers"], strict=True)],
-        f"The {len(authors)} authors with most listed papers (names as arXiv gives them)",
-    )
-    sections = [
+    versions_table, categories_table, authors_table = _number_tables(stats, categories, authors)
+    return [
         (
             "per-year",
             "Papers per year",
@@ -603,20 +604,34 @@ def render_html(tables: TableFrames, images: Images) -> str:
             + _papers_table(paper_rows(papers, entries)),
         ),
     ]
-    nav = "".join(f'<a href="#{key}">{_e(title)}</a>' for key, title, _ in sections)
-    body = "\n".join(
-        f'<section id="{key}">\n<h2>{_e(title)}</h2>\n{content}\n</section>'
-        for key, title, content in sections
+
+
+def _number_tables(
+    stats: VersionStats, categories: pd.DataFrame, authors: pd.DataFrame
+) -> tuple[str, str, str]:
+    """The tables under the versions, categories and authors figures."""
+    versions_table = _table(
+        "table-versions",
+        ["Versions", "Papers"],
+        [[str(k), str(v)] for k, v in stats.by_count.items()],
+        "Papers by number of arXiv versions",
     )
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>Paper list report: {_e(lists)}</title>\n<style>{_CSS}</style>\n</head>\n"
-        f"<body>\n<header>\n<h1>Paper list report</h1>\n<p>{_e(lists)}</p>\n</header>\n"
-        f"<nav>{nav}</nav>\n"
-        f'<section id="summary">\n<h2>Summary</h2>\n<dl>{_summary(tables, stats, found)}</dl>\n'
-        f"</section>\n{body}\n<script>{_JS}</script>\n</body>\n</html>\n"
+    categories_table = _table(
+        "table-categories",
+        ["Primary category", "Papers"],
+        [
+            [_e(c), str(n)]
+            for c, n in zip(categories["category"], categories["papers"], strict=True)
+        ],
+        "Papers by primary arXiv category",
     )
+    authors_table = _table(
+        "table-authors",
+        ["Author", "Papers"],
+        [[_e(a), str(n)] for a, n in zip(authors["name"], authors["papers"], strict=True)],
+        f"The {len(authors)} authors with most listed papers (names as arXiv gives them)",
+    )
+    return versions_table, categories_table, authors_table
 
 
 def figures(tables: TableFrames) -> dict[str, Figure]:
