@@ -33,6 +33,7 @@ from pipeline.config import (
     Settings,
 )
 from pipeline.errors import EX_FAILED, EX_OK, EX_USAGE, InputError, PipelineError
+from pipeline.outputs.formats import FORMATS
 
 log = logging.getLogger("pipeline")
 
@@ -317,19 +318,31 @@ def build_parser() -> _Parser:
         help="export the tables as BibTeX, CSV or JSON lines",
         description="Export the papers as BibTeX (one entry per paper), or the entries joined "
         "with their papers as CSV or JSON lines (one row per entry). Default output: "
-        "DIR/enriched/export/papers.bib, entries.csv or entries.jsonl.",
-        epilog="example:\n  python -m pipeline export --format bibtex --output refs.bib\n\n"
-        + EXIT_CODES,
+        f"DIR/enriched/export/{_or_list([f.default_file for f in FORMATS.values()])}.",
+        epilog=f"formats:\n{_formats_help()}\n\n"
+        "example:\n  python -m pipeline export --format bibtex --output refs.bib\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     export.add_argument(
         "--format",
         dest="fmt",
-        choices=["bibtex", "csv", "jsonl"],
+        choices=list(FORMATS),
         required=True,
-        help="bibtex, csv or jsonl",
+        help=_or_list(list(FORMATS)),
     )
     return parser
+
+
+def _or_list(words: list[str]) -> str:
+    """``a, b or c``."""
+    return " or ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
+
+
+def _formats_help() -> str:
+    width = max(len(name) for name in FORMATS)
+    return "\n".join(
+        f"  {f.name:<{width}}  {f.default_file}: {f.description}" for f in FORMATS.values()
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:

@@ -36,12 +36,12 @@ from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import quote_plus, urlencode
 
-from pylatexenc.latex2text import LatexNodes2Text
 from rapidfuzz import fuzz
 
 from pipeline.fetch import paper_from_result
 from pipeline.models import ListEntry, Paper
 from pipeline.services.arxiv import ArxivApi
+from pipeline.titles import latex_to_text
 
 log = logging.getLogger(__name__)
 
@@ -128,29 +128,17 @@ _STOPWORDS = frozenset({
 })
 # fmt: on
 _SUBTITLE = re.compile(r"\s*(?::|\s[-\u2010-\u2015\u2212]{1,3}\s)\s*")
-_LATEX_SPECIALS = re.compile(r"(?<!\\)([%&#])")
 _DASHES = re.compile(r"[\u2010-\u2015\u2212\u2e3a\u2e3b\ufe58\ufe63\uff0d]")
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u201b\u02bc\u0060\u00b4]")
 _NON_WORD = re.compile(r"[\W_]+")
 _GREEK_NAME = re.compile(r"GREEK (?:SMALL|CAPITAL) LETTER ([A-Z]+)")
-_LATEX = LatexNodes2Text(math_mode="text", strict_latex_spaces=True)
 
 
 # -- normalisation and similarity (pure) ---------------------------------------------------
 
 
 def _delatex(text: str) -> str:
-    """LaTeX -> Unicode text, only for text that holds LaTeX.
-
-    A bare ``%`` or ``&`` is text in a title, so it is escaped first (LaTeX would read ``%``
-    as a comment and drop the rest of the title), as the report's ``display_title`` does.
-    """
-    if "\\" not in text and text.count("$") < 2:
-        return text
-    try:
-        return str(_LATEX.latex_to_text(_LATEX_SPECIALS.sub(r"\\\1", text)))
-    except Exception:  # the decoder's errors are not one documented type; keep the raw text
-        return text
+    return latex_to_text(text)
 
 
 def _greek_name(char: str) -> str:

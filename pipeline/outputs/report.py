@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import html
 import math
-import re
 import shutil
 import tempfile
 import warnings
@@ -26,10 +25,10 @@ import pandas as pd
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
-from pylatexenc.latex2text import LatexNodes2Text
 
 from pipeline.config import Settings
-from pipeline.outputs.export import EnrichedTables, read_tables
+from pipeline.store.read import TableFrames, read_current
+from pipeline.titles import display_title
 
 ENRICHED_STATUS = "enriched"
 MAX_STACKED_SECTIONS = 10
@@ -182,26 +181,6 @@ def paper_rows(papers: pd.DataFrame, entries: pd.DataFrame) -> list[PaperRow]:
         )
         for p in ordered.to_dict("records")
     ]
-
-
-_TEXT_SPECIALS = re.compile(r"(?<!\\)([%&#])")
-
-
-def display_title(title: str) -> str:
-    """A title as readers see it: ``Schr\\"odinger`` -> Schrödinger, ``$\\alpha$`` -> the letter.
-
-    Only titles that hold LaTeX are converted; a bare ``%`` or ``&`` in them is text (arXiv
-    keeps titles as authors typed them), so it is escaped first: LaTeX would read ``%`` as
-    the start of a comment and drop the rest of the title.
-    """
-    if "\\" not in title and title.count("$") < 2:
-        return title
-    try:
-        text = LatexNodes2Text().latex_to_text(_TEXT_SPECIALS.sub(r"\\\1", title))
-    except Exception:  # the decoder's errors are not one documented type; show the raw title
-        return title
-    text = " ".join(text.split())
-    return text or title
 
 
 def _add(values: list[str], value: object) -> None:
@@ -396,7 +375,7 @@ class Images:
     authors: str
 
 
-def _summary(tables: EnrichedTables, stats: VersionStats, found: pd.DataFrame) -> str:
+def _summary(tables: TableFrames, stats: VersionStats, found: pd.DataFrame) -> str:
     entries, papers = tables.entries, tables.papers
     median = stats.median_days
     share = f" ({stats.several / stats.papers:.0%})" if stats.papers else ""
@@ -542,37 +521,38 @@ filter.addEventListener("input", () => {
 """
 
 
-def render_html(tables: EnrichedTables, images: Images) -> str:
+def render_html(tables: TableFrames, images: Images) -> str:
     """The whole page; ``images`` are the figures' paths relative to it."""
+    stats = version_stats(tables.papers)
+    found = findings(tables.entries, tables.quality)
+    lists = ", ".join(sorted(tables.entries["list"].unique()))
+    sections = _sections(tables, images, stats, found)
+    nav = "".join(f'<a href="#{key}">{_e(title)}</a>' for key, title, _ in sections)
+    body = "\n".join(
+        f'<section id="{key}">\n<h2>{_e(title)}</h2>\n{content}\n</section>'
+        for key, title, content in sections
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>Paper list report: {_e(lists)}</title>\n<style>{_CSS}</style>\n</head>\n"
+        f"<body>\n<header>\n<h1>Paper list report</h1>\n<p>{_e(lists)}</p>\n</header>\n"
+        f"<nav>{nav}</nav>\n"
+        f'<section id="summary">\n<h2>Summary</h2>\n<dl>{_summary(tables, stats, found)}</dl>\n'
+        f"</section>\n{body}\n<script>{_JS}</script>\n</body>\n</html>\n"
+    )
+
+
+def _sections(
+    tables: TableFrames, images: Images, stats: VersionStats, found: pd.DataFrame
+) -> list[tuple[str, str, str]]:
+    """``(anchor, heading, HTML)`` for each section after the summary, in page order."""
     entries, papers = tables.entries, tables.papers
     counts = papers_per_year(papers, entries)
-    stats = version_stats(papers)
     categories = primary_categories(papers)
     authors = top_authors(tables.authors, papers)
-    found = findings(entries, tables.quality)
-    lists = ", ".join(sorted(entries["list"].unique()))
-    versions_table = _table(
-        "table-versions",
-        ["Versions", "Papers"],
-        [[str(k), str(v)] for k, v in stats.by_count.items()],
-        "Papers by number of arXiv versions",
-    )
-    categories_table = _table(
-        "table-categories",
-        ["Primary category", "Papers"],
-        [
-            [_e(c), str(n)]
-            for c, n in zip(categories["category"], categories["papers"], strict=True)
-        ],
-        "Papers by primary arXiv category",
-    )
-    authors_table = _table(
-        "table-authors",
-        ["Author", "Papers"],
-        [[_e(a), str(n)] for a, n in zip(authors["name"], authors["papers"], strict=True)],
-        f"The {len(authors)} authors with most listed papers (names as arXiv gives them)",
-    )
-    sections = [
+    versions_table, categories_table, authors_table = _number_tables(stats, categories, authors)
+    return [
         (
             "per-year",
             "Papers per year",
@@ -624,23 +604,37 @@ def render_html(tables: EnrichedTables, images: Images) -> str:
             + _papers_table(paper_rows(papers, entries)),
         ),
     ]
-    nav = "".join(f'<a href="#{key}">{_e(title)}</a>' for key, title, _ in sections)
-    body = "\n".join(
-        f'<section id="{key}">\n<h2>{_e(title)}</h2>\n{content}\n</section>'
-        for key, title, content in sections
-    )
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>Paper list report: {_e(lists)}</title>\n<style>{_CSS}</style>\n</head>\n"
-        f"<body>\n<header>\n<h1>Paper list report</h1>\n<p>{_e(lists)}</p>\n</header>\n"
-        f"<nav>{nav}</nav>\n"
-        f'<section id="summary">\n<h2>Summary</h2>\n<dl>{_summary(tables, stats, found)}</dl>\n'
-        f"</section>\n{body}\n<script>{_JS}</script>\n</body>\n</html>\n"
-    )
 
 
-def figures(tables: EnrichedTables) -> dict[str, Figure]:
+def _number_tables(
+    stats: VersionStats, categories: pd.DataFrame, authors: pd.DataFrame
+) -> tuple[str, str, str]:
+    """The tables under the versions, categories and authors figures."""
+    versions_table = _table(
+        "table-versions",
+        ["Versions", "Papers"],
+        [[str(k), str(v)] for k, v in stats.by_count.items()],
+        "Papers by number of arXiv versions",
+    )
+    categories_table = _table(
+        "table-categories",
+        ["Primary category", "Papers"],
+        [
+            [_e(c), str(n)]
+            for c, n in zip(categories["category"], categories["papers"], strict=True)
+        ],
+        "Papers by primary arXiv category",
+    )
+    authors_table = _table(
+        "table-authors",
+        ["Author", "Papers"],
+        [[_e(a), str(n)] for a, n in zip(authors["name"], authors["papers"], strict=True)],
+        f"The {len(authors)} authors with most listed papers (names as arXiv gives them)",
+    )
+    return versions_table, categories_table, authors_table
+
+
+def figures(tables: TableFrames) -> dict[str, Figure]:
     """File stem -> figure, for every plot of the page."""
     papers = tables.papers
     return {
@@ -665,7 +659,7 @@ def default_output(data_dir: Path) -> Path:
 def build_report(data_dir: Path, output: Path | None = None) -> Path:
     """Write the report of ``data_dir``'s tables to ``output`` (figures in ``<stem>_files/``
     beside it) and return its path. Raises InputError when there are no tables."""
-    tables = read_tables(data_dir)
+    tables = read_current(Settings(data_dir=data_dir).enriched_dir).to_pandas()
     output = output or default_output(data_dir)
     output.parent.mkdir(parents=True, exist_ok=True)
     assets = f"{output.stem}_files"

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 
 from pipeline.config import Settings
 from pipeline.schemas import TABLES
+from pipeline.store.read import read_as_written
 from pipeline.store.runs import STATE_FILE
 from pipeline.store.unchanged import skip_until
 
@@ -26,7 +27,7 @@ def render_status(settings: Settings, now: datetime | None = None) -> str:
     parts = [f"tables in {enriched} -> {enriched.resolve().name}", ""]
     parts += [_section("Tables", _sizes(enriched))]
 
-    runs = _read(enriched / "runs.parquet")
+    runs = _read(enriched, "runs")
     if runs is not None and len(runs):
         shown = runs.tail(RUNS_SHOWN).iloc[::-1].copy()
         shown["seconds"] = (shown["finished"] - shown["started"]).dt.total_seconds().round(1)
@@ -34,7 +35,7 @@ def render_status(settings: Settings, now: datetime | None = None) -> str:
         columns += ["cache_hits", "retries", "seconds_slept", "seconds"]
         parts.append(_section(f"Last runs ({len(runs)} in all)", shown[columns]))
 
-    papers = _read(enriched / "papers.parquet")
+    papers = _read(enriched, "papers")
     if papers is not None:
         cutoff = now - timedelta(days=settings.max_age_days)
         stale = int((papers["fetched_at"] <= cutoff).sum())
@@ -47,14 +48,14 @@ def render_status(settings: Settings, now: datetime | None = None) -> str:
         )
     parts.append(_next_pass(enriched, now))
 
-    quality = _read(enriched / "quality.parquet")
+    quality = _read(enriched, "quality")
     if quality is not None:
         listed = quality.assign(where=quality["list"] + ":" + quality["line"].astype(str))
         parts.append(
             _section(f"Quality findings ({len(quality)})", listed[["where", "kind", "detail"]])
         )
 
-    changes = _read(enriched / "changes.parquet")
+    changes = _read(enriched, "changes")
     if changes is not None and len(changes):
         latest = changes.tail(CHANGES_SHOWN).iloc[::-1].copy()
         latest["at"] = latest["at"].dt.strftime("%Y-%m-%d %H:%M")
@@ -93,8 +94,9 @@ def _sizes(enriched: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _read(path: Path) -> pd.DataFrame | None:
-    return pd.read_parquet(path) if path.exists() else None
+def _read(enriched: Path, name: str) -> pd.DataFrame | None:
+    table = read_as_written(enriched, name)
+    return None if table is None else table.to_pandas()
 
 
 def _section(title: str, frame: pd.DataFrame) -> str:

@@ -16,16 +16,17 @@ from bibtexparser.middlewares import LatexDecodingMiddleware, SeparateCoAuthors
 from pylatexenc.latex2text import LatexNodes2Text
 
 from pipeline.errors import InputError
-from pipeline.outputs.export import (
+from pipeline.outputs.bibtex import (
     braces_balanced,
     citation_keys,
-    export_tables,
     latex_name,
     latex_title,
-    read_tables,
     to_bibtex,
 )
+from pipeline.outputs.citation import EntryType, citations
+from pipeline.outputs.export import export_tables
 from pipeline.schemas import ENTRIES, PAPERS
+from pipeline.store.read import read_current
 from tests.sample_tables import write_sample_tables
 
 
@@ -101,14 +102,13 @@ def test_bibtex_keys_are_stable_unique_ascii_and_deduplicated(
 
 def test_citation_keys_do_not_depend_on_row_order_and_survive_a_newer_paper() -> None:
     def paper(arxiv_id: str, day: int) -> dict[str, object]:
-        return {
-            "arxiv_id": arxiv_id,
+        return _paper(arxiv_id) | {
             "authors": ["Jörg Müller", "Ann Other"],
             "published": datetime(2023, 3, day, tzinfo=UTC),
             "title": "The Diffusion of Things",
         }
 
-    rows = [paper("2303.00003", 3), paper("2303.00001", 1), paper("2303.00002", 2)]
+    rows = citations([paper("2303.00003", 3), paper("2303.00001", 1), paper("2303.00002", 2)], [])
     keys = citation_keys(rows)
     assert keys == {
         "2303.00001": "muller2023diffusion",
@@ -116,7 +116,8 @@ def test_citation_keys_do_not_depend_on_row_order_and_survive_a_newer_paper() ->
         "2303.00003": "muller2023diffusionc",
     }
     assert citation_keys(rows[::-1]) == keys
-    assert citation_keys([*rows, paper("2303.00009", 9)]).items() >= keys.items()
+    newer = citations([paper("2303.00009", 9)], [])
+    assert citation_keys([*rows, *newer]).items() >= keys.items()
 
 
 def test_bibtex_escaping_survives_a_latex_decoder(bibtex: str, papers: pd.DataFrame) -> None:
@@ -204,24 +205,20 @@ def _entry(line: int, arxiv_id: str, venue: str | None, year: int | None) -> dic
 
 
 def test_entry_type_follows_journal_ref_then_listed_venue() -> None:
-    papers = pd.DataFrame(
-        [
-            _paper("1", "Phys. Rev. Lett. 120 (2018) 1"),
-            _paper("2", "Proceedings of NeurIPS 2021"),
-            _paper("3"),
-            _paper("4"),
-            _paper("5"),
-        ]
-    )
-    entries = pd.DataFrame(
-        [
-            _entry(1, "3", "arXiv", 2020),
-            _entry(2, "3", "CVPR", 2022),
-            _entry(3, "4", "TMLR", 2023),
-            _entry(4, "5", "arXiv", 2020),
-        ]
-    )
-    library = _parse(to_bibtex(papers, entries))
+    papers = [
+        _paper("1", "Phys. Rev. Lett. 120 (2018) 1"),
+        _paper("2", "Proceedings of NeurIPS 2021"),
+        _paper("3"),
+        _paper("4"),
+        _paper("5"),
+    ]
+    entries = [
+        _entry(1, "3", "arXiv", 2020),
+        _entry(2, "3", "CVPR", 2022),
+        _entry(3, "4", "TMLR", 2023),
+        _entry(4, "5", "arXiv", 2020),
+    ]
+    library = _parse(to_bibtex(citations(papers, entries)))
     found = {e["eprint"]: e for e in library.entries}
     assert (found["1"].entry_type, found["1"]["journal"], found["1"]["year"]) == (
         "article",
@@ -328,9 +325,35 @@ def test_tables_of_another_schema_say_what_to_run(tmp_path: Path) -> None:
     write_sample_tables(tmp_path)
     pd.DataFrame({"arxiv_id": ["1"]}).to_parquet(tmp_path / "enriched" / "papers.parquet")
     with pytest.raises(InputError, match="papers table; run `make refresh`"):
-        read_tables(tmp_path)
+        read_current(tmp_path / "enriched")
 
 
 def test_unknown_format_lists_the_choices(data_dir: Path) -> None:
     with pytest.raises(InputError, match="bibtex, csv, jsonl"):
         export_tables(data_dir, "xml")  # type: ignore[arg-type]
+
+
+# -- the neutral record -----------------------------------------------------------------
+
+
+def test_one_record_per_paper_says_what_it_is_and_where_it_appeared() -> None:
+    papers = [_paper("1", "Proc. ICML 2019"), _paper("2"), _paper("3"), _paper("2")]
+    entries = [_entry(1, "2", "Nature Physics", 2021), _entry(2, "2", "ICLR", 2020)]
+    found = {c.arxiv_id: c for c in citations(papers, entries)}
+    assert list(found) == ["1", "2", "3"]
+    assert (found["1"].entry_type, found["1"].container, found["1"].year) == (
+        EntryType.INPROCEEDINGS,
+        "Proc. ICML 2019",
+        2019,
+    )
+    assert (found["2"].entry_type, found["2"].container, found["2"].year) == (
+        EntryType.ARTICLE,
+        "Nature Physics",
+        2021,
+    )
+    assert (found["3"].entry_type, found["3"].container, found["3"].year) == (
+        EntryType.PREPRINT,
+        None,
+        2020,
+    )
+    assert found["3"].authors == ("Ada Lovelace",) and found["3"].url.endswith("/abs/3v1")

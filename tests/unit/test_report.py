@@ -19,12 +19,12 @@ import pytest
 from pipeline.errors import InputError
 from pipeline.outputs.report import (
     build_report,
-    display_title,
     papers_per_year,
     top_authors,
     version_stats,
 )
 from pipeline.schemas import AUTHORS, ENTRIES, PAPERS
+from pipeline.titles import display_title
 from tests.sample_tables import write_sample_tables
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
@@ -360,16 +360,3 @@ def test_top_authors_count_papers_not_rows_and_break_ties_by_name() -> None:
     papers = pd.DataFrame({"arxiv_id": ["1", "2", "3"]})
     top = top_authors(authors, papers, n=5)
     assert list(zip(top["name"], top["papers"], strict=True)) == [("Al", 2), ("Bo", 2)]
-
-
-@pytest.mark.parametrize(
-    ("title", "shown"),
-    [
-        ("Plain Title: 100% & More", "Plain Title: 100% & More"),
-        (r"Schr\"odinger Bridges", "Schrödinger Bridges"),
-        (r"$\alpha$-Divergence at 50% Cost", "α-Divergence at 50% Cost"),  # noqa: RUF001
-        ("A $5 Budget", "A $5 Budget"),
-    ],
-)
-def test_display_title_decodes_latex_without_losing_text(title: str, shown: str) -> None:
-    assert display_title(title) == shown
