@@ -29,7 +29,7 @@ from pipeline.config import (
     env_openalex_api_url,
     env_s2_api_url,
 )
-from pipeline.errors import EX_OK, PipelineError
+from pipeline.errors import EX_OK, PipelineError, UpstreamUnavailableError
 
 log = logging.getLogger("pipeline")
 
@@ -361,13 +361,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:  # pragma: no cover - argparse rejects unknown commands
             parser.error(f"unknown command {args.command}")
     except PipelineError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {error_line(err)}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print("interrupted: the previous tables were kept", file=sys.stderr)
         return 130
     _say(args, f"{args.command}: {report.summary()} -> {settings.enriched_dir}")
     return EX_OK
+
+
+def error_line(err: PipelineError) -> str:
+    """The one line an error becomes: what failed, what it left behind, what to do next.
+
+    Only arXiv and the list server can fail a run (a citation source that fails is a
+    warning); nothing was published then, so the previous tables are still current.
+    """
+    if not isinstance(err, UpstreamUnavailableError):
+        return str(err)
+    line = f"{err}; the previous tables were kept."
+    if err.status is None:
+        return f"{line} Try again later."
+    if err.status == 429 or err.status >= 500:
+        return f"{line} Try again later, or raise --delay."
+    return line
 
 
 def _print_findings(args: argparse.Namespace, found: list[dict[str, object]]) -> None:

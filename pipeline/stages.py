@@ -309,9 +309,6 @@ def _fetch_planned(
     """New ids (a cached answer will do), then stale ones (past the cache): one progress."""
     total = len(plan.new) + len(plan.stale)
 
-    def run_time() -> datetime:
-        return now
-
     def new_progress(done: int, _: int) -> None:
         if progress:
             progress(done, total)
@@ -320,9 +317,9 @@ def _fetch_planned(
         if progress:
             progress(len(plan.new) + done, total)
 
-    result = fetch_papers(api, plan.new, settings.batch_size, progress=new_progress, now=run_time)
+    result = fetch_papers(api, plan.new, settings.batch_size, progress=new_progress, fetched_at=now)
     rechecked = fetch_papers(
-        api, plan.stale, settings.batch_size, refresh=True, progress=stale_progress, now=run_time
+        api, plan.stale, settings.batch_size, refresh=True, progress=stale_progress, fetched_at=now
     )
     for missing in sorted(rechecked.not_found):
         # A paper arXiv knew before does not vanish; keep what we had and say so.
@@ -492,7 +489,7 @@ def _resolve_titles(
     searched, papers = resolve_titles(
         api,
         [entries[i] for i in to_search],
-        now=lambda: now,
+        fetched_at=now,
         refresh=search_due and bool(old_entries),
     )
     for index, resolution in zip(to_search, searched, strict=True):
