@@ -32,7 +32,14 @@ from pipeline.config import (
     MAX_BATCH_SIZE,
     Settings,
 )
-from pipeline.errors import EX_FAILED, EX_OK, EX_USAGE, InputError, PipelineError
+from pipeline.errors import (
+    EX_FAILED,
+    EX_OK,
+    EX_USAGE,
+    InputError,
+    PipelineError,
+    UpstreamUnavailableError,
+)
 from pipeline.outputs.formats import FORMATS
 
 log = logging.getLogger("pipeline")
@@ -485,7 +492,7 @@ def _run(parser: _Parser, args: argparse.Namespace, settings: Settings) -> int:
         else:  # pragma: no cover - argparse rejects unknown commands
             parser.error(f"unknown command {args.command}")
     except PipelineError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {error_line(err, _kept(settings))}", file=sys.stderr)
         return err.exit_code
     except KeyboardInterrupt:
         print(f"interrupted: {_kept(settings)}", file=sys.stderr)
@@ -498,6 +505,22 @@ FINDINGS_SHOWN = 20
 """Findings printed after a run; past a screenful the rest are counted, not printed (a list
 with 100,000 duplicates must not mail cron 100,000 lines). ``status`` and quality.parquet
 have them all."""
+
+
+def error_line(err: PipelineError, kept: str = "the previous tables were kept") -> str:
+    """The one line an error becomes: what failed, what it left behind, what to do next.
+
+    Only arXiv and the list server can fail a run (a citation source that fails is a
+    warning); nothing was published then, so the previous tables are still current.
+    """
+    if not isinstance(err, UpstreamUnavailableError):
+        return str(err)
+    line = f"{err}; {kept}."
+    if err.status is None:
+        return f"{line} Try again later."
+    if err.status == 429 or err.status >= 500:
+        return f"{line} Try again later, or raise --delay."
+    return line
 
 
 def _print_findings(args: argparse.Namespace, found: list[dict[str, object]]) -> None:

@@ -1,17 +1,26 @@
-"""The error hierarchy. Every error says what failed, where, and what to do next.
+"""The error hierarchy. Errors carry fields; each says what failed and where.
 
-PipelineError                 exit code 1 unless a subclass says otherwise
-├── InputError                bad list or option (exit 2): carries path and line
-├── LockedError               another run holds the data directory (exit 75)
-├── LockError                 the lock file cannot be taken at all (exit 1)
-├── UpstreamUnavailableError  a service (arXiv...) could not be reached or kept failing
-│   ├── UpstreamHTTPError     a final HTTP error status: carries url, status, attempts
-│   └── MalformedAnswerError  200 answers that stayed truncated or empty
-├── ArxivBadRequestError      a 400 error feed naming a malformed id (never retried)
-└── OfflineCacheMissError     --offline and an answer is not in the cache (exit 1)
+PipelineError                     exit code 1 unless a subclass says otherwise
+├── InputError                    bad list or option (exit 2): carries path and line
+├── LockedError                   another run holds the data directory (exit 75)
+├── LockError                     the lock file cannot be taken at all (exit 1)
+└── ServiceError                  a remote service failed: service, url, status, attempts, cause
+    ├── TransientError            one retryable failure (429, 5xx, a broken answer); the HTTP
+    │                             layer retries it and never lets it out
+    ├── UpstreamUnavailableError  could not be reached, or kept failing
+    │   ├── UpstreamHTTPError     a final HTTP error status
+    │   └── MalformedAnswerError  200 answers that stayed truncated or empty
+    ├── ArxivBadRequestError      a 400 error feed naming a malformed id (never retried)
+    └── OfflineCacheMissError     --offline and an answer is not in the cache
+
+A service error states the failure only. What it means for the run (the previous tables
+were kept) and what to do about it (wait, raise --delay, set a key) are said by the layer
+that knows: the CLI for a refresh that failed, the citation stage for a source it skipped.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlsplit
 
 EX_OK = 0
 EX_FAILED = 1
@@ -20,7 +29,7 @@ EX_TEMPFAIL = 75
 
 
 class PipelineError(Exception):
-    """Base class: ``str(err)`` is the one line the CLI prints."""
+    """Base class: ``str(err)`` is the one line the CLI prints (with what it adds)."""
 
     exit_code = EX_FAILED
 
@@ -47,51 +56,124 @@ class LockError(PipelineError):
     """The lock file cannot be taken at all (it is a directory, or not writable)."""
 
 
-class UpstreamUnavailableError(PipelineError):
-    """A remote service could not answer this run."""
+class ServiceError(PipelineError):
+    """A remote service failed a request.
+
+    Like httpx's errors (which carry the request and response) and arxiv.py's
+    ``ArxivError(url, retry)``, the fields say what a caller may act on.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        service: str,
+        url: str,
+        status: int | None = None,
+        attempts: int = 1,
+        cause: str | None = None,
+    ) -> None:
+        self.service = service
+        """Who failed, as users know it: "arXiv", "Semantic Scholar", "the list server"."""
+        self.url = url
+        """The request that failed (for a POST, the URL without its form body)."""
+        self.status = status
+        """The last HTTP status (200 for answers that were unusable), or None when no
+        answer came."""
+        self.attempts = attempts
+        """How many times the request was sent."""
+        self.cause = cause
+        """The last failure in a few words: "timed out", "malformed XML (...)"."""
+        super().__init__(message)
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc
+
+
+class TransientError(ServiceError):
+    """One failure worth retrying: 429, 5xx, a broken or unexpectedly empty answer."""
+
+    def __init__(
+        self,
+        service: str,
+        url: str,
+        cause: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        """Seconds the service asked us to wait (``Retry-After``), or None."""
+        super().__init__(cause, service=service, url=url, status=status, cause=cause)
+
+
+class UpstreamUnavailableError(ServiceError):
+    """A remote service could not be reached for this run."""
+
+    def __init__(self, service: str, url: str, attempts: int, cause: str) -> None:
+        super().__init__(
+            f"could not reach {service} at {urlsplit(url).netloc} for {url} after "
+            f"{attempts} attempt(s): {cause}",
+            service=service,
+            url=url,
+            attempts=attempts,
+            cause=cause,
+        )
 
 
 class UpstreamHTTPError(UpstreamUnavailableError):
     """The service kept answering with an error status."""
 
     def __init__(self, service: str, url: str, status: int, attempts: int) -> None:
-        self.service = service
-        self.url = url
-        self.status = status
-        self.attempts = attempts
-        super().__init__(
-            f"{service} answered HTTP {status} for {url} after {attempts} attempt(s); "
-            "the previous tables were kept. Try again later, or raise --delay."
+        ServiceError.__init__(
+            self,
+            f"{service} answered HTTP {status} for {url} after {attempts} attempt(s)",
+            service=service,
+            url=url,
+            status=status,
+            attempts=attempts,
+            cause=f"HTTP {status}",
         )
 
 
 class MalformedAnswerError(UpstreamUnavailableError):
     """200 answers that stayed truncated, malformed or unexpectedly empty."""
 
-    def __init__(self, service: str, url: str, reason: str) -> None:
-        self.service = service
-        self.url = url
-        self.reason = reason
-        super().__init__(
-            f"{service} kept sending unusable answers for {url}: {reason}; "
-            "the previous tables were kept."
+    def __init__(self, service: str, url: str, attempts: int, cause: str) -> None:
+        ServiceError.__init__(
+            self,
+            f"{service} kept sending unusable answers for {url}: {cause} "
+            f"(after {attempts} attempts)",
+            service=service,
+            url=url,
+            status=200,
+            attempts=attempts,
+            cause=cause,
         )
 
 
-class ArxivBadRequestError(PipelineError):
+class ArxivBadRequestError(ServiceError):
     """A 400 error feed: arXiv rejected an id. Retrying cannot help."""
 
     def __init__(self, url: str, bad_id: str | None, message: str) -> None:
-        self.url = url
         self.bad_id = bad_id
-        super().__init__(f"arXiv rejected the request {url}: {message}")
+        """The id arXiv names in its error feed, as sent (None when it names none)."""
+        super().__init__(
+            f"arXiv rejected the request {url}: {message}",
+            service="arXiv",
+            url=url,
+            status=400,
+            cause=message,
+        )
 
 
-class OfflineCacheMissError(PipelineError):
+class OfflineCacheMissError(ServiceError):
     """--offline was asked and an answer the run needs is not cached."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
+    def __init__(self, service: str, url: str) -> None:
         super().__init__(
-            f"--offline: no cached answer for {url}; run once online to fill the cache."
+            f"--offline: no cached answer for {url}; run once online to fill the cache.",
+            service=service,
+            url=url,
+            cause="not cached",
         )

@@ -3,7 +3,7 @@ that a linked paper carries the listed title.
 
 Pure core: ``normalize_title`` -> ``title_similarity`` -> ``check_link`` and the ranking of
 candidates; ``title_queries`` builds the search strings. One edge, ``resolve_titles``, asks
-arXiv through ``ArxivApi.get_parsed_feed`` (cached, rate-limited, retried like every request).
+arXiv through ``ArxivApi.feed`` (cached, rate-limited, retried like every request).
 
 Searching happens in two rounds, both batched (several titles OR-ed into one request):
 
@@ -30,7 +30,7 @@ import html
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -38,7 +38,6 @@ from urllib.parse import quote_plus, urlencode
 
 from rapidfuzz import fuzz
 
-from pipeline.fetch import paper_from_result
 from pipeline.models import ListEntry, Paper
 from pipeline.services.arxiv import ArxivApi
 from pipeline.titles import latex_to_text
@@ -400,27 +399,29 @@ def choose(candidates: Sequence[Candidate], year: int | None) -> TitleResolution
 # -- the edge: searching arXiv ---------------------------------------------------------------
 
 
+def search_params(query: str, max_results: int) -> str:
+    """The query string of one search; fixed parameter order keeps its cache key stable."""
+    return urlencode({"search_query": query, "start": "0", "max_results": str(max_results)})
+
+
 def search_url(api_url: str, query: str, max_results: int) -> str:
-    """The request for one search; fixed parameter order keeps its cache key stable."""
-    params = {"search_query": query, "start": "0", "max_results": str(max_results)}
-    return f"{api_url}?{urlencode(params)}"
+    """The request for one search."""
+    return f"{api_url}?{search_params(query, max_results)}"
 
 
 def _search(
     api: ArxivApi, query: str, max_results: int, fetched_at: datetime, refresh: bool = False
 ) -> tuple[list[Paper], bool]:
     """The papers one search returns, and whether arXiv had more than it sent."""
-    url = search_url(api.url, query, max_results)
-    feed = api.get_parsed_feed(url, refresh=refresh)
-    papers = [paper_from_result(result, fetched_at) for result in feed.results]
-    return papers, feed.header.total_results > len(papers)
+    feed = api.feed(search_params(query, max_results), fetched_at, refresh=refresh)
+    return feed.papers, feed.total_results > len(feed.papers)
 
 
 def resolve_titles(
     api: ArxivApi,
     entries: Sequence[ListEntry],
     max_results_per_query: int = 50,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    fetched_at: datetime | None = None,
     refresh: bool = False,
 ) -> tuple[list[TitleResolution], dict[str, Paper]]:
     """Search arXiv by title for every entry without an arXiv id (a link that could not be
@@ -431,9 +432,9 @@ def resolve_titles(
     fresh cached answers (a due re-check may find newly posted papers). Entries sharing a
     title share its searches. A batch whose answer was cut at ``max_results_per_query`` is
     asked again title by title for the titles it left without a match, so batching never
-    costs a result.
+    costs a result. ``fetched_at`` (default: now) stamps the Paper records.
     """
-    fetched_at = now()
+    fetched_at = fetched_at or datetime.now(UTC)
     keys = [normalize_title(e.title) if e.arxiv_id is None else "" for e in entries]
     titles: list[str] = []  # one listed spelling per distinct normalised title
     title_of_key: dict[str, int] = {}

@@ -314,7 +314,7 @@ def search_titles(
         return out, {}
     # A due search goes past the HTTP cache, as a paper re-check does; a first one need not.
     searched, papers = resolve_titles(
-        api, to_search, now=lambda: now, refresh=search_due and bool(previous.entries)
+        api, to_search, fetched_at=now, refresh=search_due and bool(previous.entries)
     )
     for entry, resolution in zip(to_search, searched, strict=True):
         if resolution is not None:
@@ -333,9 +333,6 @@ def fetch_planned(
     new, stale = plan.fetch.new, plan.fetch.stale
     total = len(new) + len(stale)
 
-    def run_time() -> datetime:
-        return now
-
     def new_progress(done: int, _: int) -> None:
         if progress:
             progress(done, total)
@@ -344,9 +341,9 @@ def fetch_planned(
         if progress:
             progress(len(new) + done, total)
 
-    result = fetch_papers(api, new, settings.batch_size, progress=new_progress, now=run_time)
+    result = fetch_papers(api, new, settings.batch_size, progress=new_progress, fetched_at=now)
     rechecked = fetch_papers(
-        api, stale, settings.batch_size, refresh=True, progress=stale_progress, now=run_time
+        api, stale, settings.batch_size, refresh=True, progress=stale_progress, fetched_at=now
     )
     for missing in sorted(rechecked.not_found):
         # A paper arXiv knew before does not vanish; keep what we had and say so.

@@ -1,63 +1,91 @@
-"""arXiv's API on top of the shared HTTP layer: feed checks, 400 feeds, the client seam.
+"""arXiv's API on top of the shared HTTP layer: its requests, its feed check, its feed parse.
 
-SeamClient (arxiv.Client)   paging and Result models from the ``arxiv`` package
-ArxivApi.get_parsed_feed    complete feeds only, parsed once; a 400 names the id it refused
-HttpClient                  cache, retries, per-host rate limit (pipeline/http.py)
+    id_list_query          the query of an id_list request, as arxiv.Client builds it
+    check_feed             bytes -> the strictly parsed root, or why it is unusable (pure)
+    parse_feed             a checked root -> Feed: the page header and Paper records (pure)
+    ArxivApi.feed          all network: GET, or POST for long queries; a 400 names the id
+    ArxivApi.papers_by_id  one id_list search, paged as arxiv.Client pages it
+
+No private name of the ``arxiv`` package is used here (nor anywhere in ``pipeline/``): the
+package is the reference for what a feed means, and tests/unit/test_arxiv_oracle.py holds
+``parse_feed`` equal to its own parse, on every recorded feed and on generated ones.
 """
 
 from __future__ import annotations
 
+import html
 import logging
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
-import arxiv
 import requests
-from arxiv import _feed as arxiv_feed
 from lxml import etree
 
 from pipeline.config import Settings
 from pipeline.errors import ArxivBadRequestError
-from pipeline.services.http import Clock, HttpClient, HttpSettings, HttpStats, Sleep
+from pipeline.models import Author, Paper
+from pipeline.services.http import Clock, HttpClient, HttpSettings, Sleep, Verdict
 
-__all__ = [
-    "ArxivApi",
-    "HttpStats",
-    "SeamClient",
-    "Sleep",
-    "check_feed",
-    "feed_problem",
-    "http_settings",
-    "parsed_feed",
-]
+log = logging.getLogger(__name__)
+
+SERVICE = "arXiv"
 
 MAX_GET_URL_LENGTH = 4000
 """Longer queries go as POST: arXiv answers 414 past roughly 700 ids in a query string."""
+
 _ATOM = "{http://www.w3.org/2005/Atom}"
+_ARXIV = "{http://arxiv.org/schemas/atom}"
 _OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+_ENTRY = f"{_ATOM}entry"
+_AUTHOR, _NAME, _AFFILIATION = f"{_ATOM}author", f"{_ATOM}name", f"{_ARXIV}affiliation"
+_LINK, _CATEGORY, _PRIMARY = f"{_ATOM}link", f"{_ATOM}category", f"{_ARXIV}primary_category"
+_ID, _TITLE, _SUMMARY = f"{_ATOM}id", f"{_ATOM}title", f"{_ATOM}summary"
+_UPDATED, _PUBLISHED = f"{_ATOM}updated", f"{_ATOM}published"
+_COMMENT, _JOURNAL_REF, _DOI = f"{_ARXIV}comment", f"{_ARXIV}journal_ref", f"{_ARXIV}doi"
 _BAD_ID = re.compile(r"incorrect id format for ([^\s<]+)")
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_VERSION = re.compile(r"v(\d+)$")
 
 
-def feed_problem(content: bytes) -> str | None:
-    """Why ``content`` is not a complete, usable Atom feed, or None when it is.
+# -- requests (pure) -------------------------------------------------------------------------
 
-    Strict parse (no recovery) so that half a feed is never taken for a whole one; entities
-    are not resolved and no network is touched, so an entity bomb or an external entity
-    cannot expand.
+
+def id_list_query(ids: Sequence[str], start: int, max_results: int) -> str:
+    """The query string of an id_list request.
+
+    Parameters, order and values are those ``arxiv.Client`` sends for
+    ``Search(id_list=ids)``: answers cached by earlier versions stay valid, and arXiv sees
+    the request it documents.
     """
-    return check_feed(content)[1]
+    return urlencode(
+        {
+            "search_query": "",
+            "id_list": ",".join(ids),
+            "sortBy": "relevance",
+            "sortOrder": "descending",
+            "start": str(start),
+            "max_results": str(max_results),
+        }
+    )
+
+
+# -- the feed check (pure) -------------------------------------------------------------------
 
 
 def check_feed(content: bytes) -> tuple[Any, str | None]:
-    """``content``'s strictly parsed root and ``feed_problem``'s verdict on it.
+    """``content``'s strictly parsed root, and why it is not a complete, usable Atom feed
+    (None when it is).
 
-    The root is None when the content is not XML at all; use it only when the verdict is
-    None (a usable feed).
+    Strict parse (no recovery) so that half a feed is never taken for a whole one; entities
+    are not resolved and no network is touched, so an entity bomb or an external entity
+    cannot expand. The root is None when the content is not XML at all; use it only when
+    the verdict is None.
     """
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, huge_tree=False, recover=False, load_dtd=False
@@ -79,6 +107,12 @@ def check_feed(content: bytes) -> tuple[Any, str | None]:
     return root, None
 
 
+def feed_verdict(response: requests.Response) -> Verdict:
+    """``check_feed`` for the HTTP layer: the root travels with the answer, parsed once."""
+    root, problem = check_feed(response.content)
+    return Verdict(parsed=root if problem is None else None, problem=problem)
+
+
 def _int_text(root: Any, path: str) -> int | None:
     node = root.find(path)
     try:
@@ -87,62 +121,57 @@ def _int_text(root: Any, path: str) -> int | None:
         return None
 
 
-def _feed_problem(response: requests.Response) -> str | None:
-    root, problem = check_feed(response.content)
-    if problem is None:
-        # Kept for get_parsed_feed, so that a network answer is parsed once, not twice.
-        response._pipeline_feed_root = root  # type: ignore[attr-defined]
-    return problem
+# -- the checked tree -> Papers (pure) ---------------------------------------------------------
 
 
-# -- the checked tree -> arxiv.Result, as arxiv._feed.parse builds them from bytes ------------
-#
-# arxiv._feed.parse parses the bytes again (leniently) and reads each entry with a dozen
-# namespaced ``find`` calls, a tenth of a millisecond an entry: most of a cold fetch. This
-# builds the same ParsedFeed from the tree check_feed already made, one pass over each
-# entry's children. tests/unit/test_arxiv_seam.py holds it equal to arxiv._feed.parse on
-# every recorded feed, so an arxiv upgrade that changes the Result model fails there.
+@dataclass(frozen=True)
+class Feed:
+    """One page of an arXiv answer.
 
-_ARXIV = "{http://arxiv.org/schemas/atom}"
-_ENTRY = f"{_ATOM}entry"
-_AUTHOR, _NAME, _AFFILIATION = f"{_ATOM}author", f"{_ATOM}name", f"{_ARXIV}affiliation"
-_LINK, _CATEGORY, _PRIMARY = f"{_ATOM}link", f"{_ATOM}category", f"{_ARXIV}primary_category"
-_ID, _TITLE, _SUMMARY = f"{_ATOM}id", f"{_ATOM}title", f"{_ATOM}summary"
-_UPDATED, _PUBLISHED = f"{_ATOM}updated", f"{_ATOM}published"
-_COMMENT, _JOURNAL_REF, _DOI = f"{_ARXIV}comment", f"{_ARXIV}journal_ref", f"{_ARXIV}doi"
-_WHITESPACE = re.compile(r"\s+")
-_arxiv_log = logging.getLogger(arxiv_feed.__name__)
+    The header follows the API manual's ``opensearch`` elements (a missing or malformed
+    number reads 0, as the ``arxiv`` package reads it).
+    """
+
+    total_results: int
+    """``<opensearch:totalResults>``: results of the whole query, over every page."""
+    start_index: int
+    """``<opensearch:startIndex>``: the first result on this page, 0-based."""
+    items_per_page: int
+    """``<opensearch:itemsPerPage>``."""
+    papers: list[Paper]
+    """The page's entries in feed order; entries without an id or a date are skipped."""
 
 
-def parsed_feed(root: Any) -> arxiv_feed.ParsedFeed:
-    """A feed ``check_feed`` accepted -> the ParsedFeed ``arxiv._feed.parse`` makes of it."""
-    header = arxiv_feed.FeedHeader(
-        total_results=_header_int(root, f"{_OPENSEARCH}totalResults"),
-        items_per_page=_header_int(root, f"{_OPENSEARCH}itemsPerPage"),
-        start_index=_header_int(root, f"{_OPENSEARCH}startIndex"),
-    )
-    results = []
+def parse_feed(root: Any, fetched_at: datetime) -> Feed:
+    """A feed ``check_feed`` accepted -> its header and one Paper per usable entry.
+
+    Read as the ``arxiv`` package reads a feed (the first child of each kind counts; an
+    entry without ``<id>``, ``<updated>`` or ``<published>`` is skipped with a warning;
+    a naive date is UTC), then cleaned as our Paper records want it (see ``clean_text``),
+    in one pass over each entry's children.
+    """
+    papers = []
     for entry in root.iterchildren(_ENTRY):
-        result = _result(entry)
-        if result is not None:
-            results.append(result)
-    return arxiv_feed.ParsedFeed(header=header, results=results, malformed=False)
+        paper = _paper(entry, fetched_at)
+        if paper is not None:
+            papers.append(paper)
+    return Feed(
+        total_results=_header_int(root, f"{_OPENSEARCH}totalResults"),
+        start_index=_header_int(root, f"{_OPENSEARCH}startIndex"),
+        items_per_page=_header_int(root, f"{_OPENSEARCH}itemsPerPage"),
+        papers=papers,
+    )
 
 
 def _header_int(root: Any, tag: str) -> int:
-    node = root.find(tag)
-    try:
-        return int(node.text.strip()) if node is not None and node.text is not None else 0
-    except ValueError:
-        return 0
+    value = _int_text(root, tag)
+    return 0 if value is None else value
 
 
-def _result(entry: Any) -> arxiv.Result | None:
-    # Like arxiv._feed._build_result: the first child of each kind counts, a missing id or
-    # date skips the entry (with the same warning).
+def _paper(entry: Any, fetched_at: datetime) -> Paper | None:
     texts: dict[Any, str | None] = {}
-    authors: list[arxiv.Result.Author] = []
-    links: list[arxiv.Result.Link] = []
+    authors: list[Author] = []
+    pdf_urls: list[str] = []
     categories: list[str] = []
     primary: Any = None
     for child in entry:
@@ -151,15 +180,8 @@ def _result(entry: Any) -> arxiv.Result | None:
             authors.append(_author(child))
         elif tag == _LINK:
             href = child.get("href")
-            if href is not None:
-                links.append(
-                    arxiv.Result.Link(
-                        href=href,
-                        title=child.get("title"),
-                        rel=child.get("rel") or "",
-                        content_type=child.get("type"),
-                    )
-                )
+            if href is not None and child.get("title") == "pdf":
+                pdf_urls.append(href)
         elif tag == _CATEGORY:
             term = child.get("term")
             if term is not None:
@@ -171,31 +193,38 @@ def _result(entry: Any) -> arxiv.Result | None:
             texts[tag] = child.text
     entry_id = texts.get(_ID)
     if not entry_id:
-        _arxiv_log.warning("Skipping entry without <id>")
+        log.warning("Skipping entry without <id>")
         return None
     updated = _timestamp(texts.get(_UPDATED))
     published = _timestamp(texts.get(_PUBLISHED))
     if updated is None or published is None:
         missing = "updated" if updated is None else "published"
-        _arxiv_log.warning("Skipping entry %s missing <%s>", entry_id, missing)
+        log.warning("Skipping entry %s missing <%s>", entry_id, missing)
         return None
-    return arxiv.Result(
-        entry_id=entry_id,
-        updated=updated,
+    if len(pdf_urls) > 1:
+        log.warning("Result has multiple PDF links; using %s", pdf_urls[0])
+    arxiv_id, version = split_version(entry_id)
+    journal_ref, comment = texts.get(_JOURNAL_REF), texts.get(_COMMENT)
+    return Paper(
+        arxiv_id=arxiv_id,
+        version=version,
+        title=clean_text(texts.get(_TITLE) or ""),
+        abstract=clean_text(texts.get(_SUMMARY) or ""),
+        authors=tuple(authors),
         published=published,
-        title=_WHITESPACE.sub(" ", texts.get(_TITLE) or ""),
-        authors=authors,
-        summary=texts.get(_SUMMARY) or "",
-        comment=texts.get(_COMMENT),
-        journal_ref=texts.get(_JOURNAL_REF),
-        doi=texts.get(_DOI),
+        updated=updated,
         primary_category=(primary.get("term") if primary is not None else "") or "",
-        categories=categories,
-        links=links,
+        categories=tuple(categories),
+        doi=texts.get(_DOI),
+        journal_ref=clean_text(journal_ref) if journal_ref else None,
+        comment=clean_text(comment) if comment else None,
+        abs_url=entry_id,
+        pdf_url=pdf_urls[0] if pdf_urls else None,
+        fetched_at=fetched_at,
     )
 
 
-def _author(element: Any) -> arxiv.Result.Author:
+def _author(element: Any) -> Author:
     name: str | None = None
     affiliations: list[str] = []
     for child in element:
@@ -205,17 +234,41 @@ def _author(element: Any) -> arxiv.Result.Author:
                 name = child.text or ""
         elif tag == _AFFILIATION and child.text is not None:
             affiliations.append(child.text)
-    return arxiv.Result.Author(name=name or "", affiliation=affiliations)
+    return Author(name=clean_text(name or ""), affiliations=tuple(affiliations))
 
 
 def _timestamp(text: str | None) -> datetime | None:
-    # arxiv._feed._parse_datetime: RFC 3339, naive taken as UTC, returned in UTC.
+    # RFC 3339; a naive time is UTC; returned in UTC.
     if text is None:
         return None
     moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+def split_version(entry_id: str) -> tuple[str, int]:
+    """``http://arxiv.org/abs/2304.05977v2`` -> (``2304.05977``, 2)."""
+    short = entry_id.split("/abs/", 1)[-1]
+    head, v, digits = short.rpartition("v")
+    if v and digits.isdecimal():  # the usual ``...vN``: what _VERSION finds, without it
+        return head, int(digits)
+    match = _VERSION.search(short)
+    if not match:
+        return short, 1
+    return short[: match.start()], int(match.group(1))
+
+
+def clean_text(text: str) -> str:
+    """Collapse whitespace and decode entities left in the text; LaTeX stays as it is."""
+    if "&" in text:  # unescape only where there is something to decode (most fields)
+        text = html.unescape(text)
+    # str.split() splits at exactly the characters ``\s`` matches (str.isspace), so this is
+    # ``re.sub(r"\s+", " ", text).strip()``, four times faster.
+    return " ".join(text.split())
+
+
+# -- the edge --------------------------------------------------------------------------------
 
 
 def http_settings(settings: Settings) -> HttpSettings:
@@ -246,7 +299,7 @@ class ArxivApi:
         self.url = settings.api_url
         self.http = http or HttpClient(http_settings(settings), sleep, clock, rng)
         self.http.set_delay(self.url, settings.delay)
-        self.http.add_validator(self.url, _feed_problem)
+        self.http.add_validator(self.url, feed_verdict)
         self.stats = self.http.stats
 
     def close(self) -> None:
@@ -258,69 +311,52 @@ class ArxivApi:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get_feed(self, url: str, refresh: bool = False) -> bytes:
-        """The body of a complete Atom feed for ``url``, retrying transient failures.
+    def feed(self, query: str, fetched_at: datetime, refresh: bool = False) -> Feed:
+        """The page of a complete Atom feed answering ``query`` (a URL-encoded query string),
+        retrying transient failures.
 
-        ``refresh`` skips a fresh cached answer (a re-check must see new versions).
+        Sent as GET, or as POST with the same form fields when the URL would be longer than
+        ``MAX_GET_URL_LENGTH``. ``refresh`` skips a fresh cached answer (a re-check must see
+        new versions). A 400 error feed raises ArxivBadRequestError naming the id arXiv
+        refused; it is never retried.
         """
-        return self._feed_response(url, refresh).content
-
-    def get_parsed_feed(self, url: str, refresh: bool = False) -> arxiv_feed.ParsedFeed:
-        """``get_feed`` parsed as ``arxiv._feed.parse`` would, reusing the check's parse."""
-        response = self._feed_response(url, refresh)
-        # A network answer was parsed by its check; a cached one (checked when it was
-        # stored) is parsed here, strictly too.
-        root = getattr(response, "_pipeline_feed_root", None)
-        if root is None:
-            root, problem = check_feed(response.content)
-            if problem is not None:  # never stored by this version: parse it as before
-                return arxiv_feed.parse(response.content)
-        return parsed_feed(root)
-
-    def _feed_response(self, url: str, refresh: bool) -> requests.Response:
+        url = f"{self.url}?{query}"
         kwargs: dict[str, Any] = {}
         method = "GET"
-        if len(url) > MAX_GET_URL_LENGTH and "?" in url:
-            # Long id lists go as POST with the same form fields; arXiv accepts both.
-            url, _, query = url.partition("?")
-            method, kwargs = "POST", {"data": query, "headers": _FORM}
-        response = self.http.request(
-            method, url, service="arXiv", refresh=refresh, final_statuses=(400,), **kwargs
+        if len(url) > MAX_GET_URL_LENGTH:
+            url, method, kwargs = self.url, "POST", {"data": query, "headers": _FORM}
+        answer = self.http.answer(
+            method, url, service=SERVICE, refresh=refresh, final_statuses=(400,), **kwargs
         )
-        if response.status_code == 400:
-            raise _bad_request(url, response.content)
-        return response
+        if answer.response.status_code == 400:
+            raise bad_request(url, answer.response.content)
+        return parse_feed(answer.parsed, fetched_at)
+
+    def papers_by_id(
+        self, ids: Sequence[str], fetched_at: datetime, refresh: bool = False
+    ) -> list[Paper]:
+        """What arXiv answers for ``ids`` (at most ``len(ids)`` papers), one page per request.
+
+        A page holds as many results as ids were asked, so one request normally answers;
+        further pages are asked only while the feed's total says more are due, as
+        ``arxiv.Client.results`` pages.
+        """
+        papers: list[Paper] = []
+        page = self.feed(id_list_query(ids, 0, len(ids)), fetched_at, refresh)
+        while page.papers:
+            papers += page.papers
+            if len(papers) >= page.total_results or len(papers) >= len(ids):
+                break
+            page = self.feed(id_list_query(ids, len(papers), len(ids)), fetched_at, refresh)
+        return papers[: len(ids)]
 
     def get_text(self, url: str) -> str:
         """A text document (a remote list) through the same cache, limiter and retries."""
         return self.http.get_text(url, service="the list server")
 
-    def client(self, page_size: int) -> SeamClient:
-        return SeamClient(self, page_size)
 
-
-class SeamClient(arxiv.Client):  # type: ignore[misc]
-    """``arxiv.Client`` with its network swapped for ours.
-
-    arxiv.py keeps paging (``_results``) and the Result model; we replace ``_parse_feed``,
-    the one method that touches the network, because the stock one has no timeout, retries
-    a 400 as if it were transient, and sleeps before cached answers too. The seam is pinned
-    by tests/unit/test_arxiv_seam.py so an upgrade that moves it fails loudly.
-    """
-
-    def __init__(self, api: ArxivApi, page_size: int) -> None:
-        super().__init__(page_size=page_size, delay_seconds=0.0, num_retries=0)
-        self.query_url_format = api.url + "?{}"
-        self._api = api
-        self.refresh = False
-
-    def _parse_feed(
-        self, url: str, first_page: bool = True, _try_index: int = 0
-    ) -> arxiv_feed.ParsedFeed:
-        return self._api.get_parsed_feed(url, refresh=self.refresh)
-
-
-def _bad_request(url: str, content: bytes) -> ArxivBadRequestError:
+def bad_request(url: str, content: bytes) -> ArxivBadRequestError:
+    """A 400 error feed -> the error naming the id arXiv refused (when it names one)."""
     text = content.decode("utf-8", "replace")
     match = _BAD_ID.search(text)
     summary = re.search(r"<summary>(.*?)</summary>", text, re.S)

@@ -467,23 +467,31 @@ def _lost(new: Citation, old: Citation) -> bool:
 
 
 def _failure_line(
-    source: CitationSource, err: Exception, config: Settings, unanswered: int, kept: int
+    source: CitationSource,
+    err: UpstreamUnavailableError | OfflineCacheMissError,
+    config: Settings,
+    unanswered: int,
+    kept: int,
 ) -> str:
-    if isinstance(err, UpstreamHTTPError):
-        what = f"HTTP {err.status} after {err.attempts} attempt(s)"
-    elif isinstance(err, MalformedAnswerError):
-        what = f"unusable answers ({err.reason})"
-    elif isinstance(err, OfflineCacheMissError):
+    """One line on a source that failed, from the error's fields: what went wrong, what it
+    cost, and (this layer knows it) what would help."""
+    if isinstance(err, OfflineCacheMissError):
         what = "--offline and an answer is not cached"
+    elif isinstance(err, MalformedAnswerError):
+        what = f"unusable answers ({err.cause} (after {err.attempts} attempts))"
+    elif isinstance(err, UpstreamHTTPError):
+        what = f"HTTP {err.status} after {err.attempts} attempt(s)"
     else:
-        what = str(err).partition("; the previous tables were kept")[0]
+        what = (
+            f"could not reach {err.service} at {err.host} for {err.url} after "
+            f"{err.attempts} attempt(s): {err.cause}"
+        )
     line = (
         f"{source.label} failed: {what}; {unanswered} paper(s) not updated, "
         f"{kept} keep their previous values"
     )
-    rate_limited = isinstance(err, UpstreamHTTPError) and err.status == 429
-    if source.name == SEMANTIC_SCHOLAR and rate_limited and not config.s2_api_key:
+    if source.name == SEMANTIC_SCHOLAR and err.status == 429 and not config.s2_api_key:
         line += " (the keyless pool is rate-limited: set S2_API_KEY)"
-    if isinstance(err, UpstreamHTTPError) and err.status in (401, 403):
+    if err.status in (401, 403):
         line += " (check the API key)"
     return line

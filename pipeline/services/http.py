@@ -2,7 +2,8 @@
 
 Layers, from the caller down:
 
-    HttpClient.request       tenacity retries for 429, 5xx, timeouts, broken answers
+    HttpClient.answer        tenacity retries for 429, 5xx, timeouts, broken answers; returns
+                             the response with its validator's parse of it (an Answer)
     CachedSession            requests-cache, SQLite; only answers their validator accepts
     RateLimitedAdapter       spaces out *network* calls per host; a cache hit never waits
 
@@ -16,6 +17,7 @@ import logging
 import random
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,10 +34,11 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type
 from pipeline.errors import (
     MalformedAnswerError,
     OfflineCacheMissError,
+    TransientError,
     UpstreamHTTPError,
     UpstreamUnavailableError,
 )
-from pipeline.store.runs import HttpStats as HttpStats  # re-exported: callers import it from here
+from pipeline.services.stats import HttpStats
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +46,30 @@ MAX_ATTEMPTS = 8
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
-Validator = Callable[[requests.Response], "str | None"]
-"""Why a 200 answer is unusable (truncated, empty when it should not be), or None."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A validator's judgement of a 200 answer's body."""
+
+    parsed: Any
+    """The body as the validator parsed it, handed to the caller so it is parsed once."""
+    problem: str | None = None
+    """Why the answer is unusable (truncated, empty when it should not be), or None."""
+
+
+Validator = Callable[[requests.Response], "Verdict | str | None"]
+"""Judges a 200 answer: a Verdict (which may carry the validator's parse of the body for the
+caller), or just why the answer is unusable (a str), or None when it is fine."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A usable answer: the response, and its validator's parse of the body (None when no
+    validator covers its URL)."""
+
+    response: requests.Response
+    parsed: Any = None
 
 
 class RateLimiter:
@@ -97,19 +122,6 @@ class RateLimitedAdapter(HTTPAdapter):
             return super().send(request, **kwargs)
         finally:
             limiter.mark()
-
-
-class TransientError(Exception):
-    """A failure worth retrying: 429, 5xx, a broken or unexpectedly empty answer."""
-
-    def __init__(
-        self, url: str, reason: str, status: int | None = None, retry_after: float | None = None
-    ) -> None:
-        super().__init__(reason)
-        self.url = url
-        self.reason = reason
-        self.status = status
-        self.retry_after = retry_after
 
 
 RETRYABLE = (TransientError, requests.ConnectionError, requests.Timeout)
@@ -182,6 +194,9 @@ class HttpClient:
         self._delays: dict[str, float] = {}
         self._limiters: dict[str, RateLimiter] = {}
         self._validators: list[tuple[str, Validator]] = []
+        # Verdicts by response identity, each dropped with its response. Not a
+        # WeakKeyDictionary: requests-cache's OriginalResponse is unhashable.
+        self._verdicts: dict[int, Verdict] = {}
         self._lock = threading.Lock()
         settings.cache_path.parent.mkdir(parents=True, exist_ok=True)
         self.session = requests_cache.CachedSession(
@@ -228,7 +243,8 @@ class HttpClient:
 
     def add_validator(self, url_prefix: str, validator: Validator) -> None:
         """Answers under ``url_prefix`` are cached and returned only when ``validator``
-        finds nothing wrong with them; otherwise they are retried."""
+        finds nothing wrong with their body; otherwise they are retried. Its parse of the
+        body comes back with the answer (``Answer.parsed``)."""
         self._validators.append((url_prefix, validator))
 
     # -- requests -------------------------------------------------------------------------
@@ -244,20 +260,43 @@ class HttpClient:
         retry_budget: float | None = None,
         **kwargs: Any,
     ) -> requests.Response:
+        """``answer(...).response``, for callers that parse the body themselves."""
+        return self.answer(
+            method,
+            url,
+            service=service,
+            refresh=refresh,
+            final_statuses=final_statuses,
+            retry_budget=retry_budget,
+            **kwargs,
+        ).response
+
+    def answer(
+        self,
+        method: str,
+        url: str,
+        *,
+        service: str,
+        refresh: bool = False,
+        final_statuses: tuple[int, ...] = (),
+        retry_budget: float | None = None,
+        **kwargs: Any,
+    ) -> Answer:
         """One logical request, retried through transient failures.
 
-        Returns a 200 answer its validator accepts, or a response whose status is in
-        ``final_statuses`` (for the caller to interpret, e.g. arXiv's 400 error feed);
-        raises for anything else. ``refresh`` skips a fresh cached answer; ``retry_budget``
-        shortens the settings' (seconds of back-off before giving up).
+        Returns a 200 answer its validator accepts, with the validator's parse of it, or a
+        response whose status is in ``final_statuses`` (for the caller to interpret, e.g.
+        arXiv's 400 error feed; not parsed); raises a ServiceError for anything else.
+        ``refresh`` skips a fresh cached answer; ``retry_budget`` shortens the settings'
+        (seconds of back-off before giving up).
         """
-        response: requests.Response = self._with_retries(
+        answer: Answer = self._with_retries(
             url,
             service,
             lambda: self._once(method, url, service, refresh, final_statuses, kwargs),
             retry_budget,
         )
-        return response
+        return answer
 
     def get_text(self, url: str, *, service: str) -> str:
         response = self.request("GET", url, service=service)
@@ -272,28 +311,35 @@ class HttpClient:
         refresh: bool,
         final_statuses: tuple[int, ...],
         kwargs: Mapping[str, Any],
-    ) -> requests.Response:
+    ) -> Answer:
         response = self.session.request(method, url, force_refresh=refresh, **kwargs)
-        if getattr(response, "from_cache", False):
-            self.stats.cache_hits += 1
+        verdict = self._verdict(response)
+        if response.status_code == 200 and getattr(response, "from_cache", False):
+            if verdict.problem is None:
+                self.stats.cache_hits += 1
+                return Answer(response, verdict.parsed)
+            # Stored under an older check that this one refuses: ask the service again.
+            log.debug("%s: cached answer for %s refused: %s", service, url, verdict.problem)
+            response = self.session.request(method, url, force_refresh=True, **kwargs)
+            verdict = self._verdict(response)
         status = response.status_code
         if self.settings.offline and status == 504 and response.reason == "Not Cached":
-            raise OfflineCacheMissError(url)
+            raise OfflineCacheMissError(service, url)
         if status == 429 or status >= 500:
             raise TransientError(
+                service,
                 url,
                 f"HTTP {status}",
                 status=status,
                 retry_after=parse_retry_after(response.headers.get("Retry-After")),
             )
         if status in final_statuses:
-            return response
+            return Answer(response)
         if status != 200:
             raise UpstreamHTTPError(service, url, status, 1)
-        problem = self._problem(response)
-        if problem:
-            raise TransientError(url, problem, status=200)
-        return response
+        if verdict.problem:
+            raise TransientError(service, url, verdict.problem, status=200)
+        return Answer(response, verdict.parsed)
 
     def _validator(self, url: str) -> Validator | None:
         for prefix, validator in self._validators:
@@ -301,22 +347,28 @@ class HttpClient:
                 return validator
         return None
 
-    def _problem(self, response: requests.Response) -> str | None:
-        """The validator's verdict, computed once per network answer (cache hits passed)."""
-        if getattr(response, "from_cache", False):
-            return None
-        verdict = getattr(response, "_pipeline_problem", ...)
-        if verdict is ...:
+    def _verdict(self, response: requests.Response) -> Verdict:
+        """The validator's verdict on a 200 answer, computed once per response object.
+
+        requests-cache asks ``_cacheable`` before storing an answer and again when it
+        returns it; the verdict (with its parse) is kept for the response's lifetime.
+        """
+        if response.status_code != 200:
+            return _NO_VERDICT
+        key = id(response)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
             validator = self._validator(response.url or "")
-            verdict = validator(response) if validator else None
-            response._pipeline_problem = verdict  # type: ignore[attr-defined]
+            judged = validator(response) if validator else None
+            verdict = judged if isinstance(judged, Verdict) else Verdict(None, judged)
+            self._verdicts[key] = verdict
+            weakref.finalize(response, self._verdicts.pop, key, None)
         return verdict
 
     def _cacheable(self, response: requests.Response) -> bool:
-        # requests-cache asks this before storing an answer and again when returning one.
         if getattr(response, "from_cache", False):
-            return True
-        return response.status_code == 200 and self._problem(response) is None
+            return True  # judged when it was stored (and again by _once when returned)
+        return response.status_code == 200 and self._verdict(response).problem is None
 
     def _with_retries(
         self, url: str, service: str, call: Callable[[], Any], budget: float | None = None
@@ -368,21 +420,18 @@ class HttpClient:
             attempts = retrying.statistics.get("attempt_number", 1)
             if err.status and err.status != 200:
                 raise UpstreamHTTPError(service, url, err.status, attempts) from err
-            raise MalformedAnswerError(
-                service, url, f"{err.reason} (after {attempts} attempts)"
-            ) from err
+            raise MalformedAnswerError(service, url, attempts, describe(err)) from err
         except (requests.ConnectionError, requests.Timeout) as err:
             attempts = retrying.statistics.get("attempt_number", 1)
-            raise UpstreamUnavailableError(
-                f"could not reach {service} at {urlsplit(url).netloc} for {url} after "
-                f"{attempts} attempt(s): {describe(err)}; the previous tables were kept. "
-                "Try again later."
-            ) from err
+            raise UpstreamUnavailableError(service, url, attempts, describe(err)) from err
+
+
+_NO_VERDICT = Verdict(parsed=None)
 
 
 def describe(error: BaseException | None) -> str:
     if isinstance(error, TransientError):
-        return error.reason
+        return error.cause or "failed"
     if isinstance(error, requests.Timeout):
         return "timed out"
     if isinstance(error, requests.ConnectionError):

@@ -22,23 +22,13 @@ from pipeline.config import Settings
 from pipeline.errors import EX_FAILED, LockedError, LockError, PipelineError
 from pipeline.quality import counts
 from pipeline.schemas import RUNS, TABLES
+from pipeline.services.stats import HttpStats
 from pipeline.store.tables import conform, publish_set, read_table, row_table
 
 log = logging.getLogger(__name__)
 
 STATE_FILE = "refresh-state.json"
 """Left beside the tables by a refresh: what unchanged.py needs to skip the next run."""
-
-
-@dataclass
-class HttpStats:
-    """What a run cost the services it asked, and us."""
-
-    requests: int = 0
-    """Requests that went to the network."""
-    cache_hits: int = 0
-    retries: int = 0
-    seconds_slept: float = 0.0
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Title resolution and the link check against the fake arXiv API, through the real HTTP stack.
 
-Every search goes through ``ArxivApi.get_feed`` (requests-cache, the rate limiter with no
+Every search goes through ``ArxivApi.feed`` (requests-cache, the rate limiter with no
 delay, tenacity) to the fake server, which evaluates ``search_query`` like arXiv: fields,
 quoted phrases, AND/OR, parentheses. The request log tells what each resolution cost.
 """

@@ -19,7 +19,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
-from pipeline.fetch import clean_text, paper_from_result, split_version
 from pipeline.models import Author, Paper
 from pipeline.resolve import (
     MISMATCH_BELOW,
@@ -30,6 +29,7 @@ from pipeline.resolve import (
     title_similarity,
 )
 from pipeline.schemas import AUTHORS, PAPERS
+from pipeline.services.arxiv import check_feed, clean_text, parse_feed, split_version
 from pipeline.store.tables import author_rows, authors_table, build_table, paper_rows, papers_table
 from tests import fake_arxiv
 from tests.fake_arxiv import FakePaper
@@ -128,15 +128,17 @@ def _fixture_papers() -> list[Paper]:
         )
     records = []
     for body in bodies:
-        for result in _feed.parse(body).results:
-            paper = paper_from_result(result, FETCHED)
-            assert paper == _old_paper_from_result(result, FETCHED)
-            records.append(paper)
+        root, problem = check_feed(body)
+        assert problem is None
+        papers = parse_feed(root, FETCHED).papers
+        reference = [_old_paper_from_result(r, FETCHED) for r in _feed.parse(body).results]
+        assert papers == reference
+        records += papers
     assert len(records) > 150
     return records
 
 
-def test_paper_from_result_equals_the_earlier_builder() -> None:
+def test_parse_feed_equals_the_earlier_builder() -> None:
     _fixture_papers()  # asserts record by record
 
 

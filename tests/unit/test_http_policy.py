@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipeline.services.arxiv import _bad_request, _feed_problem, feed_problem
+from pipeline.errors import TransientError
+from pipeline.services.arxiv import bad_request, check_feed, feed_verdict
 from pipeline.services.http import (
     HttpClient,
     HttpSettings,
-    TransientError,
     backoff_seconds,
     parse_retry_after,
 )
@@ -29,6 +29,11 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
  <!ENTITY lol9 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
 ]>
 <feed xmlns="http://www.w3.org/2005/Atom"><title>&lol9;</title></feed>"""
+
+
+def feed_problem(content: bytes) -> str | None:
+    return check_feed(content)[1]
+
 
 EMPTY_PAGE = b"""<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns="http://www.w3.org/2005/Atom" xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">
@@ -75,7 +80,7 @@ def test_non_feed_is_refused() -> None:
 
 
 def test_error_feed_names_the_bad_id() -> None:
-    err = _bad_request(
+    err = bad_request(
         "http://x/api/query?id_list=abc", (ATOM / "recorded_error_400_abc.xml").read_bytes()
     )
     assert err.bad_id == "abc"
@@ -104,7 +109,7 @@ def test_only_complete_200_answers_are_cached(tmp_path: Path) -> None:
         retry_budget=1,
     )
     client = HttpClient(settings)
-    client.add_validator(API, _feed_problem)
+    client.add_validator(API, feed_verdict)
     try:
         good = (ATOM / "recorded_id_astro-ph_0601001.xml").read_bytes()
         cacheable = client._cacheable
@@ -129,24 +134,24 @@ def test_retry_after_seconds_and_http_date() -> None:
 
 
 def test_429_backs_off_for_tens_of_seconds_growing_to_minutes() -> None:
-    error = TransientError("u", "HTTP 429", status=429)
+    error = TransientError("s", "u", "HTTP 429", status=429)
     waits = [backoff_seconds(error, attempt, delay=3.0, jitter=0.0) for attempt in range(1, 7)]
     assert waits == [30.0, 60.0, 120.0, 240.0, 300.0, 300.0]
 
 
 def test_5xx_backs_off_from_the_delay() -> None:
-    error = TransientError("u", "HTTP 503", status=503)
+    error = TransientError("s", "u", "HTTP 503", status=503)
     waits = [backoff_seconds(error, attempt, delay=3.0, jitter=0.0) for attempt in range(1, 8)]
     assert waits == [3.0, 6.0, 12.0, 24.0, 48.0, 96.0, 120.0]
 
 
 def test_jitter_adds_at_most_a_quarter() -> None:
-    error = TransientError("u", "HTTP 503", status=503)
+    error = TransientError("s", "u", "HTTP 503", status=503)
     assert backoff_seconds(error, 1, delay=4.0, jitter=0.999) == pytest.approx(4.0 * 1.24975)
 
 
 def test_retry_after_is_a_floor() -> None:
-    error = TransientError("u", "HTTP 503", status=503, retry_after=45.0)
+    error = TransientError("s", "u", "HTTP 503", status=503, retry_after=45.0)
     assert backoff_seconds(error, 1, delay=3.0, jitter=0.0) == 45.0
-    small = TransientError("u", "HTTP 429", status=429, retry_after=5.0)
+    small = TransientError("s", "u", "HTTP 429", status=429, retry_after=5.0)
     assert backoff_seconds(small, 1, delay=3.0, jitter=0.0) == 30.0
