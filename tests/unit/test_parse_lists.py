@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lists.parse import parse_markdown
+from pipeline.lists.readers import parse_markdown
 from pipeline.models import ListEntry
 
 TESTS = Path(__file__).parents[1]

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.arxiv_ids import classify_url
-from pipeline.lists.parse import parse_markdown, render_markdown
+from pipeline.lists.readers import parse_markdown
 from pipeline.models import ListEntry
+from tests.render_list import render_markdown
 
 # -- never raises; ids come from the input ---------------------------------------------------
 

@@ -10,7 +10,8 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from pipeline.lists.parse import load_list_file, parse_markdown
+from pipeline.lists.load import load_list_file
+from pipeline.lists.readers import parse_markdown
 from pipeline.models import ListEntry
 
 TESTS = Path(__file__).parents[1]
