@@ -10,6 +10,7 @@ it opens with a bold or linked title. Title, venue and year come from ``fields``
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import NamedTuple
 
 from pipeline.lists.document import (
@@ -205,59 +206,83 @@ def _block_drafts(block: Block) -> list[_EntryDraft]:
     return []
 
 
-def entries_from_events(events: Iterable[DocumentEvent], list_name: str) -> list[ListEntry]:
-    """Entries in document order, each with its heading path; ``list_name`` names the list.
+class _Sections:
+    """Heading paths and their section names, the document title left out.
 
-    The first heading is the document title, left out of the paths, when it is a level-1
-    heading at the top: no entry before it and none directly under it.
+    The first heading is the document title when it is a level-1 heading at the top: no
+    entry before it and none directly under it. The first entry settles the first two;
+    an entry directly under it later makes it a section after all (``demote_title``).
     """
-    stack: list[tuple[int, int]] = []  # (level, heading index)
-    texts: list[str] = []
-    levels: list[int] = []
-    drafts: list[tuple[_EntryDraft, tuple[int, ...]]] = []
-    headings_before_first_entry = -1
-    path: tuple[int, ...] = ()
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.stack: list[tuple[int, int]] = []  # (level, heading index) of the open headings
+        self.path: tuple[int, ...] = ()
+        """Indexes of the headings the next entry is under, outermost first."""
+        self.title_id: int | None = None
+        """0 when the first heading is the document title, -1 when not, None before an entry."""
+        self.first_level = 0
+        self.names: dict[tuple[int, ...], str] = {}
+
+    def heading(self, heading: Heading) -> None:
+        while self.stack and self.stack[-1][0] >= heading.level:
+            self.stack.pop()
+        if not self.texts:
+            self.first_level = heading.level
+        self.stack.append((heading.level, len(self.texts)))
+        self.texts.append(heading.text)
+        self.path = tuple(h for _, h in self.stack)
+
+    def current(self) -> str:
+        """The section of an entry at this point, deciding about the title at the first one."""
+        if self.title_id is None:
+            self.title_id = 0 if self.texts and self.first_level == 1 else -1
+        if self.title_id == 0 and self.path == (0,):
+            self.title_id = -1
+            self.names.clear()
+        return self.name(self.path)
+
+    def name(self, path: tuple[int, ...]) -> str:
+        section = self.names.get(path)
+        if section is None:
+            texts, title_id = self.texts, self.title_id
+            section = " / ".join(texts[h] for h in path if h != title_id and texts[h])
+            self.names[path] = section
+        return section
+
+
+def entries_from_events(events: Iterable[DocumentEvent], list_name: str) -> list[ListEntry]:
+    """Entries in document order, each with its heading path as its section; ``list_name``
+    names the list."""
+    sections = _Sections()
+    out: list[ListEntry] = []
+    paths: list[tuple[int, ...]] = []
     for event in events:
         if isinstance(event, Heading):
-            while stack and stack[-1][0] >= event.level:
-                stack.pop()
-            stack.append((event.level, len(texts)))
-            texts.append(event.text)
-            levels.append(event.level)
-            path = tuple(h for _, h in stack)
-        else:
-            for draft in _block_drafts(event):
-                if headings_before_first_entry == -1:
-                    headings_before_first_entry = len(texts)
-                drafts.append((draft, path))
-    title_id = -1
-    if (
-        texts
-        and levels[0] == 1
-        and headings_before_first_entry != 0
-        and not any(p == (0,) for _, p in drafts)
-    ):
-        title_id = 0
-    sections: dict[tuple[int, ...], str] = {}
-    out = []
-    for draft, p in drafts:
-        section = sections.get(p)
-        if section is None:
-            section = " / ".join(texts[h] for h in p if h != title_id and texts[h])
-            sections[p] = section
-        out.append(
-            ListEntry(
-                list=list_name,
-                line=draft.line,
-                section=section,
-                title=draft.title,
-                venue=draft.venue,
-                year=draft.year,
-                url=draft.url,
-                arxiv_id=draft.arxiv_id,
-                arxiv_version=draft.arxiv_version,
-                code_url=draft.code_url,
-                id_problem=draft.id_problem,
+            sections.heading(event)
+            continue
+        for draft in _block_drafts(event):
+            was_title = sections.title_id == 0
+            section = sections.current()
+            if was_title and sections.title_id == -1:
+                # The first heading turned out to be a section: name it in earlier entries.
+                for k, path in enumerate(paths):
+                    if path and path[0] == 0:
+                        out[k] = replace(out[k], section=sections.name(path))
+            paths.append(sections.path)
+            out.append(
+                ListEntry(
+                    list=list_name,
+                    line=draft.line,
+                    section=section,
+                    title=draft.title,
+                    venue=draft.venue,
+                    year=draft.year,
+                    url=draft.url,
+                    arxiv_id=draft.arxiv_id,
+                    arxiv_version=draft.arxiv_version,
+                    code_url=draft.code_url,
+                    id_problem=draft.id_problem,
+                )
             )
-        )
     return out

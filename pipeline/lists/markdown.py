@@ -255,36 +255,35 @@ def _quick_table_rows(table: QuickTable) -> Iterator[Block]:
         yield Block("row", k + 1, cells=cell_pieces, columns=columns)
 
 
+def _region_events(lines: list[str], i: int, j: int) -> list[DocumentEvent] | None:
+    """Events of lines ``i`` to ``j`` by markdown-it's block parser; None when something (a
+    fence, an HTML block) may run on into the lines after, so the region cannot stop here."""
+    if all(not lines[k].strip(" \t") for k in range(i, j)):
+        return []  # blank lines between quick blocks hold nothing
+    tokens = _MD_BLOCK.parse("\n".join(lines[i:j]))
+    if j < len(lines) and not region_closed(tokens, j - i, lines[j - 1]):
+        return None
+    return _token_events(tokens, i, fast=True)
+
+
 def _fast_events(text: str) -> Iterator[DocumentEvent]:
     """Quick blocks read directly, the regions between them by markdown-it's block parser."""
     lines = text.split("\n")
-    n = len(lines)
-    blocks = quick_blocks(lines)
-    i = 0
-    while i < n:
-        block = blocks.get(i)
+    i = 0  # the first line not read yet
+    for start, block in quick_blocks(lines):
+        if i < start:
+            events = _region_events(lines, i, start)
+            if events is None:
+                # Parse the rest of the document as one, as markdown-it would.
+                yield from _token_events(_MD_BLOCK.parse("\n".join(lines[i:])), i, fast=True)
+                return
+            yield from events
         if isinstance(block, QuickItem):
             yield _quick_item_block(block)
-            i = block.end
-            continue
-        if isinstance(block, QuickTable):
+        else:
             yield from _quick_table_rows(block)
-            i = block.end
-            continue
-        j = i + 1
-        while j < n and j not in blocks:
-            j += 1
-        if all(not lines[k].strip(" \t") for k in range(i, j)):
-            i = j  # blank lines between quick blocks hold nothing
-            continue
-        tokens = _MD_BLOCK.parse("\n".join(lines[i:j]))
-        if j < n and not region_closed(tokens, j - i, lines[j - 1]):
-            # Something (a fence, an HTML block) may run on into the lines after: parse the
-            # rest of the document as one, as markdown-it would.
-            j = n
-            tokens = _MD_BLOCK.parse("\n".join(lines[i:]))
-        yield from _token_events(tokens, i, fast=True)
-        i = j
+        i = block.end
+    yield from _region_events(lines, i, len(lines)) or ()
 
 
 def read_markdown(text: str, *, fast_path: bool = True) -> Iterator[DocumentEvent]:

@@ -16,7 +16,7 @@ parser tests). ``markdown.read_markdown`` decides when to use it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 from markdown_it.token import Token
@@ -337,25 +337,26 @@ def _item_ends_cleanly(lines: list[str], heads: list[str | None], j: int) -> boo
     return k == n or lines[k][:1] not in (" ", "\t")
 
 
-def quick_blocks(lines: list[str]) -> dict[int, QuickItem | QuickTable]:
-    """Top-level list items and tables that need no block parser, by first (0-based) line.
+def quick_blocks(lines: list[str]) -> Iterator[tuple[int, QuickItem | QuickTable]]:
+    """Top-level list items and tables that need no block parser, with their first (0-based)
+    line, in document order.
 
     An item group is a one-line item at column 0 with its one-line sub-items, all at the
     same indent within the item's content column (+3). A block is taken only when nothing
     around it can change its meaning: before it a blank line, a heading or another quick
     block; after it the end, a heading, another item, or blank lines and then a line at
-    column 0 (for a table: a blank line or the end).
+    column 0 (for a table: a blank line or the end). A generator, so the blocks of a large
+    list are read and dropped one at a time rather than all kept alive at once.
     """
     n = len(lines)
     heads = [_fast_content(ln) if ln[:1] in "*+-0123456789" else None for ln in lines]
-    blocks: dict[int, QuickItem | QuickTable] = {}
     prev_ok = True  # the line before i ends cleanly (start, blank, heading, quick block)
     i = 0
     while i < n:
         line = lines[i]
         head = heads[i]
         if prev_ok and line[:1] == "|" and (table := _quick_table(lines, i)) is not None:
-            blocks[i] = table
+            yield i, table
             i = table.end
             continue
         if head is None or not prev_ok:
@@ -366,10 +367,9 @@ def quick_blocks(lines: list[str]) -> dict[int, QuickItem | QuickTable]:
         members = [(i, head), *_sub_items(lines, i, content_column)]
         j = members[-1][0] + 1
         if _item_ends_cleanly(lines, heads, j):
-            blocks[i] = QuickItem(j, members)
+            yield i, QuickItem(j, members)
             prev_ok = True
             i = j
         else:
             prev_ok = False
             i += 1
-    return blocks
