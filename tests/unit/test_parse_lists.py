@@ -131,12 +131,6 @@ def test_entries_are_plausible(name: str) -> None:
     assert [e.line for e in entries] == sorted(e.line for e in entries)
 
 
-@pytest.mark.parametrize("name", [*CORPUS, SEED_NAME])
-def test_fast_path_equals_markdown_it(name: str) -> None:
-    raw = (LISTS / name).read_text(encoding="utf-8")
-    assert parse_markdown(raw, name) == parse_markdown(raw, name, fast_path=False)
-
-
 def _golden_tsv(entries: list[ListEntry]) -> str:
     rows = ["line\tarxiv_id\tversion\ttitle\tvenue\tyear\tnon_arxiv_url\tid_problem"]
     for e in entries:
@@ -545,11 +539,6 @@ def generated_list(size: int, seed: int = 0) -> str:
         out.append(text)
         total += len(text)
     return "\n".join(out)
-
-
-def test_generated_shapes_parse_the_same_without_the_fast_path() -> None:
-    text = generated_list(60_000, seed=1)
-    assert parse_markdown(text, "g.md") == parse_markdown(text, "g.md", fast_path=False)
 
 
 def test_a_ten_megabyte_list_parses_whole() -> None:

@@ -156,13 +156,6 @@ def test_deep_and_degenerate_input(text: str) -> None:
     assert parse_markdown(text, "p.md") == parse_markdown(text, "p.md", fast_path=False)
 
 
-@settings(max_examples=400, deadline=None)
-@given(_DOC)
-def test_fast_path_reads_markdown_as_markdown_it_does(text: str) -> None:
-    """The shortcut for simple items, tables and inline text gives markdown-it's entries."""
-    assert parse_markdown(text, "p.md") == parse_markdown(text, "p.md", fast_path=False)
-
-
 # -- render -> parse round trip --------------------------------------------------------------
 
 _WORD = st.builds(
