@@ -481,9 +481,9 @@ def parse_throughput(megabytes: float, repeats: int) -> dict[str, Any]:
     """The list parser on a generated list of about ``megabytes`` MB, in MB/s (best of
     ``repeats``); then on a tenth of that in each entry shape alone, to show which is slow."""
     try:
-        from pipeline.lists.parse import parse_markdown
+        from pipeline.lists.readers import parse_markdown
     except ImportError as err:  # the parser is someone else's work in progress
-        return {"error": f"pipeline.lists.parse not importable: {err}"}
+        return {"error": f"pipeline.lists.readers not importable: {err}"}
 
     def measure_parse(shape: str | None, mb: float, runs: int) -> dict[str, Any]:
         per_entry = len(list_markdown(arxiv_ids(1000), shape=shape).encode()) / 1000

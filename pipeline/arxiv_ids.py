@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import unquote, urlsplit
 
+from pipeline.urls import netloc_host, without_prefix
+
 __all__ = [
     "OLD_STYLE_ARCHIVES",
     "ArxivMatch",
@@ -279,11 +281,8 @@ _PAPER_PATHS = {
 
 
 def _host(netloc: str) -> str:
-    host = netloc.rsplit("@", 1)[-1].split(":", 1)[0].lower().rstrip(".")
-    for prefix in ("www.", "export.", "browse.", "dx."):
-        if host.startswith(prefix):
-            return host[len(prefix) :]
-    return host
+    # arxiv.org answers under several names; a trailing dot is the same host.
+    return without_prefix(netloc_host(netloc).rstrip("."), ("www.", "export.", "browse.", "dx."))
 
 
 def _classify_token(token: str, url: str) -> UrlClass:

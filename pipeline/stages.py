@@ -239,7 +239,7 @@ def refresh_tables(
     """The run's tables (None for a table to carry unchanged from the current set), and
     when a run with the same inputs would next have something to do (None: at once)."""
     entries = load_entries(
-        sources, api, settings.cache_dir / "lists", settings.cache_dir / "parsed"
+        sources, api.get_text, settings.cache_dir / "lists", settings.cache_dir / "parsed"
     )
     previous = PreviousRun.read(settings.enriched_dir)
     plan = plan_run(settings, api, entries, previous, now)

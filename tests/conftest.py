@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import Settings
-from pipeline.lists.parse import load_list_file
+from pipeline.lists.load import load_list_file
 from tests.fake_arxiv import FakeArxiv, FakePaper
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -1,4 +1,7 @@
-"""Where lists come from: files, directories and URLs -> parsed entries."""
+"""Where lists come from: files, directories and URLs -> parsed entries (the file I/O).
+
+Reading, decoding and the parse cache live here; the readers and entry assembly are pure.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +10,16 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from pipeline import arxiv_ids, models
+from pipeline import arxiv_ids, models, urls
 from pipeline.errors import InputError, PipelineError
 from pipeline.lists.locate import expand_list_paths, is_url
-from pipeline.lists.parse import load_list_file, parse_markdown
+from pipeline.lists.readers import parse_text, reader_for
 from pipeline.models import ListEntry
 from pipeline.store.tables import write_file_atomic
-
-if TYPE_CHECKING:  # the HTTP stack is loaded only by runs that download a list
-    from pipeline.services.arxiv import ArxivApi
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +44,10 @@ def raw_url(url: str) -> str:
 def _parser_fingerprint() -> str:
     """Changes whenever the parser's code does, so cached parses never outlive it."""
     digest = hashlib.sha256()
-    # Every reader of the lists package, and the id rules and records they produce.
+    # Every module of the lists package, and the id rules, URL hosts and records they use.
     modules = sorted(Path(__file__).parent.rglob("*.py"))
-    for path in [*modules, Path(arxiv_ids.__file__ or ""), Path(models.__file__ or "")]:
+    shared = [Path(m.__file__ or "") for m in (arxiv_ids, urls, models)]
+    for path in [*modules, *shared]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -78,9 +79,13 @@ def load_cached(path: Path, parsed_dir: Path | None) -> list[ListEntry]:
 
 
 def load_entries(
-    sources: list[str], api: ArxivApi | None, copies_dir: Path, parsed_dir: Path | None = None
+    sources: list[str],
+    fetch_text: Callable[[str], str] | None,
+    copies_dir: Path,
+    parsed_dir: Path | None = None,
 ) -> list[ListEntry]:
-    """Parse every source in order. URLs need ``api``; their last good copy is kept."""
+    """Parse every source in order. URLs need ``fetch_text`` (URL -> the list's text, raising
+    a PipelineError when the download fails); their last good copy is kept."""
     entries: list[ListEntry] = []
     local: list[Path] = []
 
@@ -92,26 +97,28 @@ def load_entries(
     for source in sources:
         if is_url(source):
             flush_local()
-            entries.extend(_load_remote(source, api, copies_dir))
+            entries.extend(_load_remote(source, fetch_text, copies_dir))
         else:
             local.append(Path(source))
     flush_local()
     return entries
 
 
-def _load_remote(url: str, api: ArxivApi | None, copies_dir: Path) -> list[ListEntry]:
+def _load_remote(
+    url: str, fetch_text: Callable[[str], str] | None, copies_dir: Path
+) -> list[ListEntry]:
     target = raw_url(url)
     copy = copies_dir / f"{_slug(url)}.md"
-    if api is None:
+    if fetch_text is None:
         raise InputError(f"{url}: a list URL needs the network; `parse` reads local files only")
     try:
-        text = api.get_text(target)
+        text = fetch_text(target)
     except PipelineError as err:
         if not copy.exists():
             raise InputError(f"{url}: download failed and no earlier copy exists: {err}") from err
         log.warning("%s: download failed (%s); using the last good copy %s", url, err, copy)
         text = copy.read_text(encoding="utf-8")
-    entries = parse_markdown(text, url)
+    entries = parse_text(text, url, reader_for(target))
     if not entries:
         raise InputError(f"{url}: no paper entries found in {target}; is it a Markdown list?")
     write_file_atomic(copy, text.encode("utf-8"))
@@ -122,3 +129,45 @@ def _slug(url: str) -> str:
     parts = urlsplit(url)
     readable = re.sub(r"[^A-Za-z0-9]+", "-", parts.netloc + parts.path).strip("-")[:80]
     return f"{readable}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
+
+
+def load_list_file(path: Path, list_name: str | None = None) -> list[ListEntry]:
+    """Read and parse one list file (UTF-8, optional BOM). ``list`` defaults to the file name.
+
+    The reader is chosen by the file's suffix (``readers.reader_for``). Raises InputError
+    naming the file when it cannot be read, is not UTF-8 (with the line of the first bad
+    byte), is empty, or has no paper entries.
+    """
+    where = str(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such list file; check the path", path=where) from None
+    except IsADirectoryError:
+        raise InputError(
+            "is a directory; pass the .md files in it (or let the CLI expand it)", path=where
+        ) from None
+    except OSError as err:
+        raise InputError(f"cannot read the list file: {err.strerror or err}", path=where) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise InputError(
+            f"not UTF-8: byte 0x{data[err.start]:02x} cannot be decoded; re-save the list as UTF-8",
+            path=where,
+            line=line,
+        ) from None
+    if not text.strip():
+        raise InputError("the list file is empty; expected a Markdown paper list", path=where)
+    name = list_name if list_name is not None else path.name
+    entries = parse_text(text, name, reader_for(path.name))
+    if not entries:
+        raise InputError(
+            "no paper entries found: expected list items or table rows with an arXiv or paper "
+            "link, e.g. '* Title. NeurIPS 2024, [[pdf]](https://arxiv.org/abs/2401.00001)'",
+            path=where,
+        )
+    return entries

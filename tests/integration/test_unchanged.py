@@ -272,7 +272,7 @@ import sys
 from pipeline.cli import main
 code = main(["refresh", "--data-dir", sys.argv[1], "--delay", "0", "--quiet"])
 heavy = ("pandas", "arxiv", "requests_cache", "markdown_it", "pipeline.stages",
-         "pipeline.lists.parse")
+         "pipeline.lists.markdown")
 print(code, *sorted(name for name in heavy if name in sys.modules))
 """
 

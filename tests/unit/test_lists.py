@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.lists.load import load_cached, raw_url
+from pipeline.lists.load import load_cached, load_list_file, raw_url
 from pipeline.lists.locate import default_sources
-from pipeline.lists.parse import load_list_file
 
 SEED = Path(__file__).resolve().parents[1] / "fixtures" / "lists"
 SEED_FILE = SEED / "awesome-alignment-of-diffusion-models.md"

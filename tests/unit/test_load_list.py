@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import InputError
+from pipeline.lists.load import load_list_file
 from pipeline.lists.locate import expand_list_paths
-from pipeline.lists.parse import load_list_file
 
 ENTRY = "* A Paper. NeurIPS 2023, [[pdf]](https://arxiv.org/abs/2304.05977)\n"
 

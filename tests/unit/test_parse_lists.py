@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.lists.parse import parse_markdown
+from pipeline.lists.readers import parse_markdown
 from pipeline.models import ListEntry
 
 TESTS = Path(__file__).parents[1]
@@ -129,12 +129,6 @@ def test_entries_are_plausible(name: str) -> None:
         assert e.venue is None or (e.venue.strip() == e.venue and e.venue)
         assert e.section == e.section.strip()
     assert [e.line for e in entries] == sorted(e.line for e in entries)
-
-
-@pytest.mark.parametrize("name", [*CORPUS, SEED_NAME])
-def test_fast_path_equals_markdown_it(name: str) -> None:
-    raw = (LISTS / name).read_text(encoding="utf-8")
-    assert parse_markdown(raw, name) == parse_markdown(raw, name, fast_path=False)
 
 
 def _golden_tsv(entries: list[ListEntry]) -> str:
@@ -545,11 +539,6 @@ def generated_list(size: int, seed: int = 0) -> str:
         out.append(text)
         total += len(text)
     return "\n".join(out)
-
-
-def test_generated_shapes_parse_the_same_without_the_fast_path() -> None:
-    text = generated_list(60_000, seed=1)
-    assert parse_markdown(text, "g.md") == parse_markdown(text, "g.md", fast_path=False)
 
 
 def test_a_ten_megabyte_list_parses_whole() -> None:

@@ -10,8 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.arxiv_ids import classify_url
-from pipeline.lists.parse import parse_markdown, render_markdown
+from pipeline.lists.readers import parse_markdown
 from pipeline.models import ListEntry
+from tests.render_list import render_markdown
 
 # -- never raises; ids come from the input ---------------------------------------------------
 
@@ -152,13 +153,6 @@ def test_markdown_like_text(text: str) -> None:
 )
 def test_deep_and_degenerate_input(text: str) -> None:
     _check(text)
-    assert parse_markdown(text, "p.md") == parse_markdown(text, "p.md", fast_path=False)
-
-
-@settings(max_examples=400, deadline=None)
-@given(_DOC)
-def test_fast_path_reads_markdown_as_markdown_it_does(text: str) -> None:
-    """The shortcut for simple items, tables and inline text gives markdown-it's entries."""
     assert parse_markdown(text, "p.md") == parse_markdown(text, "p.md", fast_path=False)
 
 

@@ -10,7 +10,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
-from pipeline.lists.parse import load_list_file, parse_markdown
+from pipeline.lists.load import load_list_file
 from pipeline.models import ListEntry
 
 TESTS = Path(__file__).parents[1]
@@ -112,11 +112,6 @@ def test_nothing_outside_the_paper_lists_is_an_entry() -> None:
     assert min(e.line for e in entries) == 15
     assert max(e.line for e in entries) == 134
     assert "2409.07253" not in {e.arxiv_id for e in entries}
-
-
-def test_fast_path_gives_the_same_entries() -> None:
-    text = SEED.read_text(encoding="utf-8")
-    assert parse_markdown(text, SEED.name) == parse_markdown(text, SEED.name, fast_path=False)
 
 
 def test_seed_golden() -> None:
