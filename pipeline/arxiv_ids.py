@@ -108,11 +108,18 @@ class ArxivRef:
         return self.versioned
 
 
+MAX_VERSION = 9999
+"""No arXiv paper comes near it (the most revised have a few dozen versions); a larger number
+is a typo, and would not fit the tables' 32-bit version columns."""
+
+
 def _version(text: str | None) -> int | None:
     if text is None:
         return None
     if text.startswith("0"):
         raise ValueError(f"version 'v{text}' must be a positive number without leading zeros")
+    if len(text) > len(str(MAX_VERSION)) or int(text) > MAX_VERSION:
+        raise ValueError(f"version 'v{text}' is past any arXiv version (at most v{MAX_VERSION})")
     return int(text)
 
 

@@ -7,6 +7,7 @@ these accept a bare ``host/path`` as well as a full URL and never raise.
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 # A scheme is optional; "//" then the authority, then the path up to a query or fragment.
 _AUTHORITY_RE = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*:)?//([^/?#]*)([^?#]*)")
@@ -39,3 +40,27 @@ def without_prefix(host: str, prefixes: tuple[str, ...] = ("www.",)) -> str:
         if host.startswith(prefix):
             return host[len(prefix) :]
     return host
+
+
+_SECRET_PARAM = re.compile(
+    r"token|key|secret|pass|pwd|auth|sig|credential|session|code", re.IGNORECASE
+)
+REDACTED = "REDACTED"
+
+
+def redact_url(url: str) -> str:
+    """``url`` fit to store or print: user info dropped, the values of query parameters that
+    look like credentials (``token``, ``api_key``, ``sig`` ...) replaced by ``REDACTED``.
+
+    A list URL is written into tables, exports, reports, log lines and file names; a token in
+    it must reach none of them.
+    """
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    query = "&".join(
+        f"{name}={REDACTED}" if _SECRET_PARAM.search(name) and sep else f"{name}{sep}{value}"
+        for name, sep, value in (pair.partition("=") for pair in parts.query.split("&") if pair)
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

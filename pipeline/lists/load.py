@@ -31,7 +31,8 @@ def raw_url(url: str) -> str:
     """A GitHub repository or file page -> the raw Markdown URL; other URLs unchanged."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise InputError(f"only http(s) list URLs are supported, not {parts.scheme!r}: {url}")
+        shown = urls.redact_url(url)
+        raise InputError(f"only http(s) list URLs are supported, not {parts.scheme!r}: {shown}")
     if parts.netloc in ("github.com", "www.github.com"):
         if m := _GITHUB_REPO.match(parts.path):
             return f"https://raw.githubusercontent.com/{m.group(1)}/{m.group(2)}/HEAD/README.md"
@@ -65,7 +66,9 @@ def load_cached(path: Path, parsed_dir: Path | None) -> list[ListEntry]:
     except OSError:
         return load_list_file(path)  # it raises the InputError that names the problem
     key = hashlib.sha256(data + path.name.encode() + _parser_fingerprint().encode())
-    cached = parsed_dir / f"{key.hexdigest()}.json"
+    # One cached parse per list file: the file's place names the entry, its bytes the version.
+    place = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    cached = parsed_dir / f"{place}-{key.hexdigest()[:32]}.json"
     if cached.exists():
         try:
             return [ListEntry(**row) for row in json.loads(cached.read_bytes())]
@@ -75,6 +78,9 @@ def load_cached(path: Path, parsed_dir: Path | None) -> list[ListEntry]:
     # vars(), not dataclasses.asdict: the fields are flat, and asdict deep-copies each one
     # (five seconds for 100,000 entries).
     write_file_atomic(cached, json.dumps([vars(e) for e in entries]).encode("utf-8"))
+    for older in parsed_dir.glob(f"{place}-*.json"):
+        if older != cached:  # an earlier version of this list: never read again
+            older.unlink(missing_ok=True)
     return entries
 
 
@@ -108,26 +114,31 @@ def _load_remote(
     url: str, fetch_text: Callable[[str], str] | None, copies_dir: Path
 ) -> list[ListEntry]:
     target = raw_url(url)
+    # The name the list goes by in tables, findings and messages: never its credentials.
+    name = urls.redact_url(url)
     copy = copies_dir / f"{_slug(url)}.md"
     if fetch_text is None:
-        raise InputError(f"{url}: a list URL needs the network; `parse` reads local files only")
+        raise InputError(f"{name}: a list URL needs the network; `parse` reads local files only")
     try:
         text = fetch_text(target)
     except PipelineError as err:
         if not copy.exists():
-            raise InputError(f"{url}: download failed and no earlier copy exists: {err}") from err
-        log.warning("%s: download failed (%s); using the last good copy %s", url, err, copy)
+            raise InputError(f"{name}: download failed and no earlier copy exists: {err}") from err
+        log.warning("%s: download failed (%s); using the last good copy %s", name, err, copy)
         text = copy.read_text(encoding="utf-8")
-    entries = parse_text(text, url, reader_for(target))
+    entries = parse_text(text, name, reader_for(target))
     if not entries:
-        raise InputError(f"{url}: no paper entries found in {target}; is it a Markdown list?")
+        shown = urls.redact_url(target)
+        raise InputError(f"{name}: no paper entries found in {shown}; is it a Markdown list?")
     write_file_atomic(copy, text.encode("utf-8"))
     return entries
 
 
 def _slug(url: str) -> str:
     parts = urlsplit(url)
-    readable = re.sub(r"[^A-Za-z0-9]+", "-", parts.netloc + parts.path).strip("-")[:80]
+    # The host and path only: user info and query may hold credentials (the hash tells
+    # two URLs that differ there apart).
+    readable = re.sub(r"[^A-Za-z0-9]+", "-", (parts.hostname or "") + parts.path).strip("-")[:80]
     return f"{readable}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
 
 

@@ -39,8 +39,11 @@ def expand_list_paths(paths: list[Path]) -> list[Path]:
             found = sorted((f for f in p.glob("*.md") if f.is_file()), key=lambda f: f.name)
             if not found:
                 raise InputError("directory has no *.md list files", path=str(p))
-        elif p.exists():
+        elif p.is_file():
             found = [p]
+        elif p.exists():
+            # Reading a pipe or a device would block the run (and its lock) forever.
+            raise InputError("is not a regular file: name a list file", path=str(p))
         else:
             raise InputError("no such file or directory; check the path", path=str(p))
         for f in found:

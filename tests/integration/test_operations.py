@@ -17,6 +17,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline.cli import main
 from pipeline.config import Settings
 from pipeline.refresh import data_lock, run_refresh
 from tests.fake_arxiv import FakeArxiv
@@ -299,3 +300,42 @@ def test_a_remote_list_is_fetched_and_its_last_good_copy_kept(
         )
     )
     assert report.entries == 97
+
+
+def test_credentials_in_a_list_url_are_stored_nowhere(
+    settings: Settings, seed_arxiv: FakeArxiv, list_server: tuple[str, Path]
+) -> None:
+    base, root = list_server
+    seed = next(settings.raw_dir.glob("*.md"))
+    (root / "README.md").write_bytes(seed.read_bytes())
+    secret = "s3cr3t-token-value"
+    url = base.replace("http://", f"http://user:{secret}@") + f"/README.md?token={secret}"
+    remote = Settings(data_dir=settings.data_dir, lists=(url,), api_url=seed_arxiv.url, delay=0)
+    report = run_refresh(remote)
+    assert report.entries == 97
+    entries = pq.read_table(settings.enriched_dir / "entries.parquet").to_pylist()
+    assert {e["list"] for e in entries} == {f"{base}/README.md?token=REDACTED"}
+    for path in settings.data_dir.rglob("*"):
+        assert secret not in path.name, path
+        if path.is_file() and path.suffix in (".parquet", ".md", ".json"):
+            assert secret.encode() not in path.read_bytes(), path
+
+
+def test_a_pipe_as_a_list_is_refused_at_once(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = settings.data_dir / "list.md"
+    os.mkfifo(fifo)
+    assert main(["refresh", "--data-dir", str(settings.data_dir), "--list", str(fifo)]) == 2
+    assert (
+        capsys.readouterr().err.strip() == f"error: {fifo}: is not a regular file: name a list file"
+    )
+
+
+def test_a_version_no_table_can_hold_is_an_invalid_entry(settings: Settings) -> None:
+    listed = settings.raw_dir / "big-version.md"
+    listed.write_text("# L\n\n- [Some Paper](https://arxiv.org/abs/2301.00001v2147483648)\n")
+    code = main(["parse", "--data-dir", str(settings.data_dir), "--list", str(listed)])
+    assert code == 0
+    (entry,) = pq.read_table(settings.enriched_dir / "entries.parquet").to_pylist()
+    assert entry["status"] == "invalid" and entry["arxiv_version"] is None

@@ -296,3 +296,9 @@ def test_new_style_digit_rule_matches_the_month() -> None:
             assert is_valid_id(four) == (int(yymm) <= 1412), four
             assert is_valid_id(five) == (int(yymm) >= 1501), five
     assert not re.search(r"\s", "".join(OLD_STYLE_ARCHIVES))
+
+
+@pytest.mark.parametrize("version", ["v10000", "v2147483648", "v99999999999"])
+def test_a_version_past_any_arxiv_version_is_refused(version: str) -> None:
+    with pytest.raises(ValueError, match="past any arXiv version"):
+        normalize_id(f"2301.00001{version}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import InputError
-from pipeline.lists.load import load_list_file
+from pipeline.lists.load import load_cached, load_list_file
 from pipeline.lists.locate import expand_list_paths
 
 ENTRY = "* A Paper. NeurIPS 2023, [[pdf]](https://arxiv.org/abs/2304.05977)\n"
@@ -115,3 +115,15 @@ def test_expand_missing_path(tmp_path: Path) -> None:
 def test_expand_empty_directory(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"no \*\.md"):
         expand_list_paths([tmp_path])
+
+
+def test_the_parse_cache_keeps_one_parse_per_list(tmp_path: Path) -> None:
+    parsed = tmp_path / "parsed"
+    first = write(tmp_path / "a.md", f"# A\n\n{ENTRY}".encode())
+    other = write(tmp_path / "b.md", f"# B\n\n{ENTRY}".encode())
+    load_cached(other, parsed)
+    for edit in range(5):  # every edit is a new version; the old parses are never read again
+        write(first, f"# A\n\n{ENTRY}".encode() + b"\n" * edit)
+        assert load_cached(first, parsed)[0].arxiv_id == "2304.05977"
+    assert len(list(parsed.glob("*.json"))) == 2
+    assert load_cached(first, parsed) == load_list_file(first)  # read back from the cache
