@@ -11,6 +11,8 @@ off; the tests check that both give the same entries.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 
 from markdown_it import MarkdownIt
@@ -29,6 +31,7 @@ from pipeline.lists.document import (
     table_columns,
 )
 from pipeline.lists.html import html_events, inline_tag
+from pipeline.lists.links import BARE_URL_RE
 from pipeline.lists.markdown_fast import (
     QuickItem,
     QuickTable,
@@ -59,6 +62,7 @@ def _make_md() -> MarkdownIt:
     return _Markdown("commonmark").enable("table")
 
 
+log = logging.getLogger(__name__)
 _MD = _make_md()
 _MD_BLOCK = _make_md().disable("inline")  # block structure only; inline text read by _inline
 
@@ -286,6 +290,30 @@ def _fast_events(text: str) -> Iterator[DocumentEvent]:
     yield from _region_events(lines, i, len(lines)) or ()
 
 
+MAX_LINE = 20_000
+"""Characters a line may have to be read as Markdown. The longest line of any real list we
+have seen has 3,452; a longer one is generated or hostile, and markdown-it's inline rules
+are superlinear on runs of delimiters (10 MB of ``*_`` on one line took 97 s and 4.6 GB)."""
+
+
+_ITEM_MARKER = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+")
+
+
+def _tame_overlong_lines(text: str) -> str:
+    """Each overlong line replaced by its list marker and the URLs in it, space-separated:
+    its links still make entries, its markup costs nothing. Line numbers stay as they were."""
+    if len(text) <= MAX_LINE or max(map(len, text.split("\n"))) <= MAX_LINE:
+        return text
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE:
+            log.warning("line %d has %d characters; only its URLs are read", number, len(line))
+            marker = _ITEM_MARKER.match(line)
+            found = (m.group(0) for m in BARE_URL_RE.finditer(line))
+            lines[number - 1] = (marker.group(0) if marker else "") + " ".join(found)
+    return "\n".join(lines)
+
+
 def read_markdown(text: str, *, fast_path: bool = True) -> Iterator[DocumentEvent]:
     """The document events of a Markdown list, in document order (a reader; see ``document``).
 
@@ -295,6 +323,7 @@ def read_markdown(text: str, *, fast_path: bool = True) -> Iterator[DocumentEven
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
     if text.startswith("\ufeff"):
         text = text[1:]
+    text = _tame_overlong_lines(text)
     if not fast_path or references_matter(text, _is_blockless):
         return iter(_token_events(_MD.parse(text), 0))
     return _fast_events(text)

@@ -127,3 +127,18 @@ def test_the_parse_cache_keeps_one_parse_per_list(tmp_path: Path) -> None:
         assert load_cached(first, parsed)[0].arxiv_id == "2304.05977"
     assert len(list(parsed.glob("*.json"))) == 2
     assert load_cached(first, parsed) == load_list_file(first)  # read back from the cache
+
+
+def test_an_overlong_line_is_read_for_its_urls_only(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 1 MB of emphasis delimiters on one line: markdown-it's inline rules are superlinear on
+    # them; the line keeps its links and its place, and costs nothing.
+    noise = "*_" * 500_000
+    text = f"# L\n\n{ENTRY}\n* {noise} [x](https://arxiv.org/abs/2302.00002) {noise}\n"
+    path = write(tmp_path / "hostile.md", text.encode())
+    entries = load_list_file(path)
+    assert [e.arxiv_id for e in entries] == ["2304.05977", "2302.00002"]
+    assert entries[1].line == 5
+    long_line = text.splitlines()[4]
+    assert f"line 5 has {len(long_line)} characters; only its URLs are read" in caplog.text
