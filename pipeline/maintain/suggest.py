@@ -194,7 +194,8 @@ def _the_list(
     listed: list[dict[str, Any]] = []
     for row in entries:
         paper = papers.get(row["arxiv_id"])
-        if paper is not None and row["status"] == "enriched":
+        # A link to the wrong paper would teach the ranking another list's subject.
+        if paper is not None and row["status"] == "enriched" and not row["title_mismatch"]:
             listed.append({**paper, "line": row["line"]})
     listed = list({row["arxiv_id"]: row for row in listed}.values())
     if not listed:
@@ -255,11 +256,16 @@ def snippet(rows: Sequence[Mapping[str, Any]], query: str, list_name: str) -> st
         out.append(row["markdown"])
         indent = " " * (len(row["markdown"]) - len(row["markdown"].lstrip()) + 2)
         out.append(
-            f"{indent}<!-- score {row['score']:.3f}; closest: {row['closest_title']!r} "
+            f"{indent}<!-- score {row['score']:.3f}; closest: {_quiet(row['closest_title'])!r} "
             f"({row['closest_arxiv_id']}, line {row['closest_line']}, "
             f"{row['closest_score']:.3f}) -->"
         )
     return "\n".join(out) + "\n"
+
+
+def _quiet(text: str) -> str:
+    """Text safe inside an HTML comment (which ``--`` would end early)."""
+    return text.replace("--", "- -")
 
 
 def parse_since(text: str) -> datetime:
