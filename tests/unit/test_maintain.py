@@ -144,7 +144,6 @@ def test_main_categories_and_the_search_query() -> None:
         "cs.LG",
         "cs.CL",
     ]
-    from datetime import UTC, datetime
 
     query = search_query(
         ["cs.CV"], datetime(2025, 1, 2, tzinfo=UTC), datetime(2025, 2, 1, tzinfo=UTC)
