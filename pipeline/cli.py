@@ -378,6 +378,13 @@ def _maintainer_commands(
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument(
+        "files",
+        nargs="*",
+        default=[],
+        metavar="LIST",
+        help="list files, as --list (how pre-commit passes the staged files)",
+    )
+    check.add_argument(
         "--fail-on",
         type=_checked(parse_kinds, "kinds"),
         default=DEFAULT_FAIL_ON,
@@ -460,7 +467,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _local_settings(args: argparse.Namespace) -> Settings:
-    return Settings(data_dir=args.data_dir, lists=tuple(getattr(args, "lists", ())))
+    lists = [*getattr(args, "lists", ()), *getattr(args, "files", ())]
+    return Settings(data_dir=args.data_dir, lists=tuple(lists))
 
 
 def _network_settings(args: argparse.Namespace) -> Settings:
