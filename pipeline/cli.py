@@ -365,10 +365,17 @@ def _maintainer_commands(
     network: _Parser,
 ) -> None:
     """``check``, ``fix`` and ``suggest``: each runs what ``refresh`` runs, then acts."""
+    parents = [common, lists, network]
+    _check_command(commands, parents)
+    _fix_command(commands, parents)
+    _suggest_command(commands, parents)
+
+
+def _check_command(commands: argparse._SubParsersAction[_Parser], parents: list[_Parser]) -> None:
     fails = ",".join(DEFAULT_FAIL_ON)
     check = commands.add_parser(
         "check",
-        parents=[common, lists, network],
+        parents=parents,
         help="refresh, then fail (exit 1) on findings: a CI gate for a list",
         description="Run what refresh runs (the same cache and tables: a warm run asks arXiv "
         "nothing), print every finding, and exit 1 when one of a failing kind exists.",
@@ -398,9 +405,12 @@ def _maintainer_commands(
         default="text",
         help="text (file:line: kind: detail), github (workflow commands) or json (default: text)",
     )
+
+
+def _fix_command(commands: argparse._SubParsersAction[_Parser], parents: list[_Parser]) -> None:
     fix = commands.add_parser(
         "fix",
-        parents=[common, lists, network],
+        parents=parents,
         help="refresh, then edit the list where a fix has one right answer",
         description="Add arXiv links found by title, put links in the list's own form, remove "
         "exact duplicates within a section and (with --only published) replace an 'arXiv' "
@@ -420,9 +430,12 @@ def _maintainer_commands(
         help="comma-separated fixes: add_link, link_style, duplicate, published "
         f"(default: {','.join(DEFAULT_FIXES)})",
     )
+
+
+def _suggest_command(commands: argparse._SubParsersAction[_Parser], parents: list[_Parser]) -> None:
     suggest = commands.add_parser(
         "suggest",
-        parents=[common, lists, network],
+        parents=parents,
         help="propose recent arXiv papers the list would likely want",
         description="Search arXiv for recent papers in the list's main categories (at most "
         f"{MAX_REQUESTS} search requests), rank them by TF-IDF similarity to the list's titles "
