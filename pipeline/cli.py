@@ -40,6 +40,10 @@ from pipeline.errors import (
     PipelineError,
     UpstreamUnavailableError,
 )
+from pipeline.maintain.check import DEFAULT_FAIL_ON, parse_kinds
+from pipeline.maintain.check import FORMATS as CHECK_FORMATS
+from pipeline.maintain.fix import DEFAULT_FIXES, parse_fix_kinds
+from pipeline.maintain.suggest import DEFAULT_LIMIT, DEFAULT_SINCE_DAYS, MAX_REQUESTS, parse_since
 from pipeline.outputs.formats import FORMATS
 
 log = logging.getLogger("pipeline")
@@ -117,6 +121,19 @@ def _sources(text: str) -> tuple[str, ...]:
             f"unknown source(s) {', '.join(unknown)}; choose from arxiv, " + ", ".join(CITE_SOURCES)
         )
     return tuple(dict.fromkeys(n for n in names if n != "arxiv"))
+
+
+def _checked(parse: Callable[[str], object], name: str) -> Callable[[str], object]:
+    """An argparse type from a parser that raises ValueError with the message to show."""
+
+    def convert(text: str) -> object:
+        try:
+            return parse(text)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    convert.__name__ = name
+    return convert
 
 
 class _Parser(argparse.ArgumentParser):
@@ -337,7 +354,110 @@ def build_parser() -> _Parser:
         required=True,
         help=_or_list(list(FORMATS)),
     )
+    _maintainer_commands(commands, common, lists, network)
     return parser
+
+
+def _maintainer_commands(
+    commands: argparse._SubParsersAction[_Parser],
+    common: _Parser,
+    lists: _Parser,
+    network: _Parser,
+) -> None:
+    """``check``, ``fix`` and ``suggest``: each runs what ``refresh`` runs, then acts."""
+    parents = [common, lists, network]
+    _check_command(commands, parents)
+    _fix_command(commands, parents)
+    _suggest_command(commands, parents)
+
+
+def _check_command(commands: argparse._SubParsersAction[_Parser], parents: list[_Parser]) -> None:
+    fails = ",".join(DEFAULT_FAIL_ON)
+    check = commands.add_parser(
+        "check",
+        parents=parents,
+        help="refresh, then fail (exit 1) on findings: a CI gate for a list",
+        description="Run what refresh runs (the same cache and tables: a warm run asks arXiv "
+        "nothing), print every finding, and exit 1 when one of a failing kind exists.",
+        epilog="example:\n  python -m pipeline check --list README.md --format github\n\n"
+        "exit codes:\n  0   no finding of a failing kind\n  1   a finding of a failing kind, "
+        "or the run failed\n  2   bad usage or bad input\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument(
+        "files",
+        nargs="*",
+        default=[],
+        metavar="LIST",
+        help="list files, as --list (how pre-commit passes the staged files)",
+    )
+    check.add_argument(
+        "--fail-on",
+        type=_checked(parse_kinds, "kinds"),
+        default=DEFAULT_FAIL_ON,
+        metavar="KINDS",
+        help=f"comma-separated finding kinds that fail, or none (default: {fails})",
+    )
+    check.add_argument(
+        "--format",
+        dest="fmt",
+        choices=CHECK_FORMATS,
+        default="text",
+        help="text (file:line: kind: detail), github (workflow commands) or json (default: text)",
+    )
+
+
+def _fix_command(commands: argparse._SubParsersAction[_Parser], parents: list[_Parser]) -> None:
+    fix = commands.add_parser(
+        "fix",
+        parents=parents,
+        help="refresh, then edit the list where a fix has one right answer",
+        description="Add arXiv links found by title, put links in the list's own form, remove "
+        "exact duplicates within a section and (with --only published) replace an 'arXiv' "
+        "venue by the published one. Every other byte stays as it is; the file is replaced "
+        "atomically, and not at all if it changed since it was read.",
+        epilog="example:\n  python -m pipeline fix --list README.md --dry-run\n\n" + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fix.add_argument(
+        "--dry-run", action="store_true", help="print a unified diff instead of writing the list"
+    )
+    fix.add_argument(
+        "--only",
+        type=_checked(parse_fix_kinds, "fixes"),
+        default=DEFAULT_FIXES,
+        metavar="KINDS",
+        help="comma-separated fixes: add_link, link_style, duplicate, published "
+        f"(default: {','.join(DEFAULT_FIXES)})",
+    )
+
+
+def _suggest_command(commands: argparse._SubParsersAction[_Parser], parents: list[_Parser]) -> None:
+    suggest = commands.add_parser(
+        "suggest",
+        parents=parents,
+        help="propose recent arXiv papers the list would likely want",
+        description="Search arXiv for recent papers in the list's main categories (at most "
+        f"{MAX_REQUESTS} search requests), rank them by TF-IDF similarity to the list's titles "
+        "and abstracts, drop listed ones, write DIR/suggestions.parquet and DIR/suggestions.md.",
+        epilog="example:\n  python -m pipeline suggest --list README.md --since 2025-01-01\n\n"
+        + EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    suggest.add_argument(
+        "--since",
+        type=_checked(parse_since, "date"),
+        default=None,
+        metavar="DATE",
+        help=f"submitted on or after YYYY-MM-DD (default: {DEFAULT_SINCE_DAYS} days ago)",
+    )
+    suggest.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=DEFAULT_LIMIT,
+        metavar="N",
+        help=f"how many suggestions (default: {DEFAULT_LIMIT})",
+    )
 
 
 def _or_list(words: list[str]) -> str:
@@ -360,7 +480,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _local_settings(args: argparse.Namespace) -> Settings:
-    return Settings(data_dir=args.data_dir, lists=tuple(getattr(args, "lists", ())))
+    lists = [*getattr(args, "lists", ()), *getattr(args, "files", ())]
+    return Settings(data_dir=args.data_dir, lists=tuple(lists))
 
 
 def _network_settings(args: argparse.Namespace) -> Settings:
@@ -470,6 +591,10 @@ def _run(parser: _Parser, args: argparse.Namespace, settings: Settings) -> int:
                     f"warning: {source} failed, its previous values were kept: {reason}",
                     file=sys.stderr,
                 )
+        elif args.command in ("check", "fix", "suggest"):
+            from pipeline.maintain import commands
+
+            return commands.run(args, settings, _progress(args))
         elif args.command == "parse":
             report = refresh.run_parse(settings)
         elif args.command == "status":

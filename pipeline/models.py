@@ -42,6 +42,10 @@ class FindingKind(StrEnum):
     INVALID = "invalid"
     TITLE_MISMATCH = "title_mismatch"
     DUPLICATE = "duplicate"
+    ORDER = "order"
+    """Out of date order in a section sorted by date (maintain/order.py)."""
+    PUBLISHED = "published"
+    """Listed as an arXiv preprint, published since (maintain/published.py); information."""
 
 
 class ChangeKind(StrEnum):

@@ -6,6 +6,10 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import pyarrow as pa
+
+from pipeline.maintain.order import DATES, order_findings
+from pipeline.maintain.published import published_findings
 from pipeline.models import EnrichedEntry, FindingKind, Status
 
 
@@ -50,6 +54,33 @@ def findings(entries: Sequence[EnrichedEntry], titles: Mapping[str, str]) -> lis
                 detail = f"{arxiv_id} is also listed at {where}"
                 found.append(_finding(entry, FindingKind.DUPLICATE, detail))
     return found
+
+
+def list_findings(entries: Sequence[EnrichedEntry], papers: pa.Table) -> list[dict[str, Any]]:
+    """Every finding of a run, in list order: the entries' own problems, then what the
+    papers table tells a maintainer about the list (date order, preprints published since)."""
+    ids = papers.column("arxiv_id").to_pylist()
+    titles = dict(zip(ids, papers.column("title").to_pylist(), strict=True))
+    # Dates as microseconds: ints compare as well and cost nothing to make (100,000
+    # datetimes take a second).
+    dates = {
+        column: dict(zip(ids, papers.column(column).cast(pa.int64()).to_pylist(), strict=True))
+        for column in DATES
+    }
+    refs = {
+        arxiv_id: {"journal_ref": ref, "doi": doi}
+        for arxiv_id, ref, doi in zip(
+            ids,
+            papers.column("journal_ref").to_pylist(),
+            papers.column("doi").to_pylist(),
+            strict=True,
+        )
+        if ref or doi
+    }
+    found = findings(entries, titles) + order_findings(entries, dates)
+    found += published_findings(entries, refs)
+    position = {key: i for i, key in enumerate(dict.fromkeys((e.list, e.line) for e in entries))}
+    return sorted(found, key=lambda f: position.get((f["list"], f["line"]), len(position)))
 
 
 def counts(found: Sequence[Mapping[str, Any]]) -> dict[str, int]:

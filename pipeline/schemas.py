@@ -132,3 +132,28 @@ TABLES: dict[str, pa.Schema] = {
     "runs": RUNS,
 }
 """Table name -> schema; each is written as DIR/enriched/<name>.parquet."""
+
+
+SUGGESTIONS = pa.schema(
+    [
+        pa.field("rank", pa.int32(), nullable=False),
+        pa.field("arxiv_id", pa.string(), nullable=False),
+        pa.field("version", pa.int32(), nullable=False),
+        pa.field("title", pa.string(), nullable=False),
+        pa.field("authors", pa.list_(pa.string()), nullable=False),
+        pa.field("published", _UTC, nullable=False),
+        pa.field("primary_category", pa.string(), nullable=False),
+        pa.field("abs_url", pa.string(), nullable=False),
+        pa.field("score", pa.float64(), nullable=False),
+        pa.field("closest_arxiv_id", pa.string(), nullable=False),
+        pa.field("closest_title", pa.string(), nullable=False),
+        pa.field("closest_line", pa.int32(), nullable=False),
+        pa.field("closest_score", pa.float64(), nullable=False),
+        pa.field("markdown", pa.string(), nullable=False),
+        pa.field("list", pa.string(), nullable=False),
+        pa.field("query", pa.string(), nullable=False),
+        pa.field("suggested_at", _UTC, nullable=False),
+    ]
+)
+"""Written by ``suggest`` as DIR/suggestions.parquet, beside the table set and not in it:
+a proposal for a human, replaced by each ``suggest``, never read by a refresh."""

@@ -30,7 +30,7 @@ from pipeline.models import (
     Status,
 )
 from pipeline.previous import PreviousRun
-from pipeline.quality import findings
+from pipeline.quality import list_findings
 from pipeline.resolve import TitleResolution, check_link, resolve_titles
 from pipeline.schemas import AUTHORS, CHANGES, CITATIONS, ENTRIES, PAPERS, QUALITY
 from pipeline.services.arxiv import ArxivApi
@@ -432,10 +432,7 @@ def assemble_tables(
 ) -> dict[str, pa.Table | None]:
     """The run's tables from its records, with the findings and what changed since the
     last run; the report's counts too."""
-    titles = dict(
-        zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
-    )
-    found = findings(enriched, titles)
+    found = list_findings(enriched, papers)
     refetched = {p.arxiv_id: p for p in fetched.papers if p.arxiv_id in previous.fetched_at}
     old_by_id = {
         row["arxiv_id"]: row for row in ordered(previous.papers, list(refetched)).to_pylist()

@@ -904,7 +904,19 @@ class _Op:
     right: _Node
 
 
-_Node = _Leaf | _Op
+@dataclass(frozen=True)
+class _Range:
+    """``submittedDate:[YYYYMMDDHHMM TO YYYYMMDDHHMM]``: version 1 submitted in the window,
+    both ends included (GMT, to the minute, as arXiv reads it)."""
+
+    low: str
+    high: str
+
+    def matches(self, paper: FakePaper) -> bool:
+        return self.low <= paper.published.strftime("%Y%m%d%H%M") <= self.high
+
+
+_Node = _Leaf | _Op | _Range
 
 
 def _words(text: str) -> list[str]:
@@ -948,6 +960,8 @@ class _Query:
         return self.root is not None and self._eval(self.root, paper)
 
     def _eval(self, node: _Node, paper: FakePaper) -> bool:
+        if isinstance(node, _Range):
+            return node.matches(paper)
         if isinstance(node, _Leaf):
             return any(_contains(_words(t), node.words) for t in _field_texts(paper, node.field))
         left = self._eval(node.left, paper)
@@ -965,13 +979,18 @@ class _Query:
     def _positive_words(self, node: _Node | None) -> set[str]:
         if node is None:
             return set()
+        if isinstance(node, _Range):
+            return set()
         if isinstance(node, _Leaf):
             return set(node.words)
         right = set() if node.op == "ANDNOT" else self._positive_words(node.right)
         return self._positive_words(node.left) | right
 
 
-_TOKEN_RE = re.compile(r'\s*(?:(?P<paren>[()])|"(?P<phrase>[^"]*)"?|(?P<chunk>[^\s()"]+))')
+_TOKEN_RE = re.compile(
+    r"\s*(?:(?P<range>submittedDate:\[(?P<low>\d{12})\s+TO\s+(?P<high>\d{12})\])|"
+    r'(?P<paren>[()])|"(?P<phrase>[^"]*)"?|(?P<chunk>[^\s()"]+))'
+)
 
 
 def _tokenize(query: str) -> list[tuple[str, str]]:
@@ -984,7 +1003,9 @@ def _tokenize(query: str) -> list[tuple[str, str]]:
         if match is None or match.end() == pos:
             break
         pos = match.end()
-        if match["paren"]:
+        if match["range"]:
+            tokens.append(("range", f"{match['low']} {match['high']}"))
+        elif match["paren"]:
             tokens.append((match["paren"], match["paren"]))
         elif match["phrase"] is not None:
             tokens.append(("phrase", match["phrase"]))
@@ -1052,6 +1073,9 @@ class _QueryParser:
             if self.pos < len(self.tokens) and self.tokens[self.pos][0] == ")":
                 self.pos += 1
             return node
+        if kind == "range":
+            low, high = value.split()
+            return _Range(low, high)
         if kind in ("term", "phrase"):
             words = tuple(_words(value))
             return _Leaf(default_field, words) if words else None

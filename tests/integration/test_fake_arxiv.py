@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import arxiv
@@ -667,3 +668,26 @@ def test_legacy_wrapping_is_reproduced_exactly(fake_arxiv: FakeArxiv) -> None:
 
     assert texts(response.content) == texts(recorded)
     assert _total(response) == _feed.parse(recorded).header.total_results == 4
+
+
+def test_category_and_submitted_date_window_newest_first(fake_arxiv: FakeArxiv) -> None:
+    def paper(arxiv_id: str, day: int, category: str) -> FakePaper:
+        return FakePaper.synthetic(
+            arxiv_id,
+            published=datetime(2025, 6, day, 12, tzinfo=UTC),
+            primary_category=category,
+            categories=[category],
+        )
+
+    fake_arxiv.add(
+        paper("2506.00001", 1, "cs.CV"),
+        paper("2506.00002", 10, "cs.CV"),
+        paper("2506.00003", 11, "cs.LG"),
+        paper("2506.00004", 20, "cs.CV"),
+        paper("2506.00005", 15, "q-bio.BM"),
+    )
+    query = "(cat:cs.CV OR cat:cs.LG) AND submittedDate:[202506020000 TO 202506201200]"
+    response = _get(fake_arxiv, search_query=query, sortBy="submittedDate", sortOrder="descending")
+    # Both ends are included, to the minute; outside the window or the categories is out.
+    assert _short_ids(response) == ["2506.00004v1", "2506.00003v1", "2506.00002v1"]
+    assert fake_arxiv.search_requests[-1].search_query == query
