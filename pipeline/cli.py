@@ -36,6 +36,7 @@ from pipeline.errors import (
     EX_FAILED,
     EX_OK,
     EX_USAGE,
+    AnswerRefusedError,
     InputError,
     PipelineError,
     UpstreamUnavailableError,
@@ -516,6 +517,11 @@ def error_line(err: PipelineError, kept: str = "the previous tables were kept") 
     if not isinstance(err, UpstreamUnavailableError):
         return str(err)
     line = f"{err}; {kept}."
+    if isinstance(err, AnswerRefusedError):
+        return line  # the same answer comes back later: waiting does not help
+    if err.status is None and err.service == "arXiv":
+        # The way out when arXiv cannot be reached: the cache, or another endpoint.
+        return f"{line} Try again later, use --offline (cached answers only) or ARXIV_API_URL."
     if err.status is None:
         return f"{line} Try again later."
     if err.status == 429 or err.status >= 500:
