@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import random
 import socket
 import sqlite3
@@ -387,9 +388,9 @@ class RetryWait:
 
     def line(self, left: float | None = None) -> str:
         """``waiting 30 s (HTTP 429 from export.arxiv.org), retry 2/8``."""
-        seconds = self.seconds if left is None else left
+        seconds = math.ceil(self.seconds if left is None else left)
         return (
-            f"waiting {seconds:.0f} s ({self.cause} from {self.host}), "
+            f"waiting {seconds} s ({self.cause} from {self.host}), "
             f"retry {self.attempt}/{self.attempts}"
         )
 
