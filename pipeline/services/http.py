@@ -389,8 +389,9 @@ class RetryWait:
     def line(self, left: float | None = None) -> str:
         """``waiting 30 s (HTTP 429 from export.arxiv.org), retry 2/8``."""
         seconds = math.ceil(self.seconds if left is None else left)
+        at = "from" if self.cause.startswith("HTTP") else "at"  # an answer comes from a host
         return (
-            f"waiting {seconds} s ({self.cause} from {self.host}), "
+            f"waiting {seconds} s ({self.cause} {at} {self.host}), "
             f"retry {self.attempt}/{self.attempts}"
         )
 
