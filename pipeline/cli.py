@@ -14,10 +14,12 @@ import math
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn, TextIO
 from urllib.parse import urlsplit
 
 from pipeline import __version__
@@ -36,6 +38,7 @@ from pipeline.errors import (
     EX_FAILED,
     EX_OK,
     EX_USAGE,
+    AnswerRefusedError,
     InputError,
     PipelineError,
     UpstreamUnavailableError,
@@ -45,6 +48,9 @@ from pipeline.maintain.check import FORMATS as CHECK_FORMATS
 from pipeline.maintain.fix import DEFAULT_FIXES, parse_fix_kinds
 from pipeline.maintain.suggest import DEFAULT_LIMIT, DEFAULT_SINCE_DAYS, MAX_REQUESTS, parse_since
 from pipeline.outputs.formats import FORMATS
+
+if TYPE_CHECKING:  # the HTTP stack is loaded only by commands that use the network
+    from pipeline.services.http import RetryWait
 
 log = logging.getLogger("pipeline")
 
@@ -515,15 +521,19 @@ def _configure_logging(args: argparse.Namespace) -> None:
     log.propagate = False
 
 
+def _on_terminal(args: argparse.Namespace) -> bool:
+    return sys.stderr.isatty() and not args.quiet
+
+
 def _progress(args: argparse.Namespace) -> Callable[[int, int], None]:
-    if sys.stderr.isatty() and not args.quiet:
+    if _on_terminal(args):
         from tqdm import tqdm
 
         bar: list[tqdm[None]] = []
 
         def update_bar(done: int, total: int) -> None:
             if not bar:
-                bar.append(tqdm(total=total, unit="id", desc="fetching", leave=False))
+                bar.append(tqdm(total=total, unit="id", desc="asking arXiv", leave=False))
             bar[0].update(done - bar[0].n)
             if done >= total:
                 bar[0].close()
@@ -531,9 +541,60 @@ def _progress(args: argparse.Namespace) -> Callable[[int, int], None]:
         return update_bar
 
     def log_line(done: int, total: int) -> None:
-        log.info("fetched %d/%d ids", done, total)
+        if done == 0:
+            log.info("asking arXiv for %d ids", total)
+        else:
+            log.info("fetched %d/%d ids", done, total)
 
     return log_line
+
+
+class Countdown:
+    """Retry waits on a terminal, counting down on one line:
+    ``waiting 30 s (HTTP 429 from export.arxiv.org), retry 2/8``.
+
+    The HTTP layer announces each retry wait (``announce``), then asks ``sleep`` to wait it;
+    other waits (the rate limit's seconds) pass through silently. ``sleep_step`` is the
+    real sleep, which tests replace. Without ``out`` (not a terminal: cron) it only sleeps;
+    the HTTP layer's warning has said why.
+    """
+
+    def __init__(
+        self, out: TextIO | None, sleep_step: Callable[[float], None] = time.sleep
+    ) -> None:
+        self._out = out
+        self._sleep_step = sleep_step
+        self._pending: RetryWait | None = None
+
+    def announce(self, wait: RetryWait) -> None:
+        self._pending = wait
+
+    def sleep(self, seconds: float) -> None:
+        wait, self._pending = self._pending, None
+        if wait is None or self._out is None:
+            self._sleep_step(seconds)
+            return
+        left = seconds
+        while left > 0:
+            self._out.write(f"\r{wait.line(left)}\x1b[K")
+            self._out.flush()
+            step = min(1.0, left)
+            self._sleep_step(step)
+            left -= step
+        self._out.write("\r\x1b[K")
+        self._out.flush()
+
+
+@contextmanager
+def _log_above_bar(args: argparse.Namespace) -> Iterator[None]:
+    """Log lines printed above the progress bar, not onto its line."""
+    if not _on_terminal(args):
+        yield
+        return
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with logging_redirect_tqdm(loggers=[log]):
+        yield
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -580,7 +641,14 @@ def _run(parser: _Parser, args: argparse.Namespace, settings: Settings) -> int:
         if settings.data_dir.exists() and not settings.data_dir.is_dir():
             raise InputError("is not a directory: name a data directory", str(settings.data_dir))
         if args.command == "refresh":
-            report = refresh.run_refresh(settings, progress=_progress(args))
+            countdown = Countdown(sys.stderr if _on_terminal(args) else None)
+            with _log_above_bar(args):
+                report = refresh.run_refresh(
+                    settings,
+                    progress=_progress(args),
+                    sleep=countdown.sleep,
+                    on_wait=countdown.announce,
+                )
             # The full list of findings when something changed (or on request); a run with
             # nothing new stays one line, and `status` shows the findings any time.
             if report.changes or args.verbose:
@@ -641,6 +709,11 @@ def error_line(err: PipelineError, kept: str = "the previous tables were kept") 
     if not isinstance(err, UpstreamUnavailableError):
         return str(err)
     line = f"{err}; {kept}."
+    if isinstance(err, AnswerRefusedError):
+        return line  # the same answer comes back later: waiting does not help
+    if err.status is None and err.service == "arXiv":
+        # The way out when arXiv cannot be reached: the cache, or another endpoint.
+        return f"{line} Try again later, use --offline (cached answers only) or ARXIV_API_URL."
     if err.status is None:
         return f"{line} Try again later."
     if err.status == 429 or err.status >= 500:

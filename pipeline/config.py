@@ -31,6 +31,12 @@ DEFAULT_RETRY_BUDGET = 900.0
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 60.0
 """arXiv can take tens of seconds for a large id_list; beyond a minute the connection is dead."""
+REQUEST_DEADLINE = 180.0
+"""Seconds one whole request may take, connect to last byte: the read timeout bounds each
+read only, and a server dripping a byte a second would otherwise hold a run (and its lock)
+forever."""
+MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+"""Bytes one answer may hold once decompressed: a full 2,000-entry feed is a few MB."""
 
 
 DEFAULT_S2_API_URL = "https://api.semanticscholar.org"
@@ -92,6 +98,8 @@ class Settings:
     """Papers fetched longer ago than this are re-checked; 0 re-checks everything."""
     connect_timeout: float = field(default=CONNECT_TIMEOUT, metadata=KEEPS_TABLES)
     read_timeout: float = field(default=READ_TIMEOUT, metadata=KEEPS_TABLES)
+    request_deadline: float = field(default=REQUEST_DEADLINE, metadata=KEEPS_TABLES)
+    max_response_bytes: int = field(default=MAX_RESPONSE_BYTES, metadata=KEEPS_TABLES)
     max_retry_seconds: float = field(default=DEFAULT_RETRY_BUDGET, metadata=KEEPS_TABLES)
     """Give up on a request after this long in retries (a cron run must end)."""
     user_agent: str = field(default=USER_AGENT, metadata=KEEPS_TABLES)

@@ -9,9 +9,14 @@ PipelineError                     exit code 1 unless a subclass says otherwise
     │                             layer retries it and never lets it out
     ├── UpstreamUnavailableError  could not be reached, or kept failing
     │   ├── UpstreamHTTPError     a final HTTP error status
-    │   └── MalformedAnswerError  200 answers that stayed truncated or empty
+    │   ├── MalformedAnswerError  200 answers that stayed truncated or empty
+    │   └── AnswerRefusedError    an answer we will not take: too large, a redirect to
+    │                             another origin with a key or off http(s), a redirect loop
     ├── ArxivBadRequestError      a 400 error feed naming a malformed id (never retried)
     └── OfflineCacheMissError     --offline and an answer is not in the cache
+
+Messages name the host and path of a request (``urls.url_label``), never its query (a
+2,000-id arXiv query) nor a credential; the ``url`` field keeps the request as sent.
 
 A service error states the failure only. What it means for the run (the previous tables
 were kept) and what to do about it (wait, raise --delay, set a key) are said by the layer
@@ -20,7 +25,7 @@ that knows: the CLI for a refresh that failed, the citation stage for a source i
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from pipeline.urls import authority_of, url_label
 
 EX_OK = 0
 EX_FAILED = 1
@@ -88,7 +93,12 @@ class ServiceError(PipelineError):
 
     @property
     def host(self) -> str:
-        return urlsplit(self.url).netloc
+        return authority_of(self.url)
+
+    @property
+    def where(self) -> str:
+        """The request as messages name it: redacted host and path, no query."""
+        return url_label(self.url)
 
 
 class TransientError(ServiceError):
@@ -112,8 +122,7 @@ class UpstreamUnavailableError(ServiceError):
 
     def __init__(self, service: str, url: str, attempts: int, cause: str) -> None:
         super().__init__(
-            f"could not reach {service} at {urlsplit(url).netloc} for {url} after "
-            f"{attempts} attempt(s): {cause}",
+            f"could not reach {service} at {url_label(url)}: {cause}, after {attempts} attempt(s)",
             service=service,
             url=url,
             attempts=attempts,
@@ -127,7 +136,7 @@ class UpstreamHTTPError(UpstreamUnavailableError):
     def __init__(self, service: str, url: str, status: int, attempts: int) -> None:
         ServiceError.__init__(
             self,
-            f"{service} answered HTTP {status} for {url} after {attempts} attempt(s)",
+            f"{service} answered HTTP {status} for {url_label(url)} after {attempts} attempt(s)",
             service=service,
             url=url,
             status=status,
@@ -142,12 +151,26 @@ class MalformedAnswerError(UpstreamUnavailableError):
     def __init__(self, service: str, url: str, attempts: int, cause: str) -> None:
         ServiceError.__init__(
             self,
-            f"{service} kept sending unusable answers for {url}: {cause} "
+            f"{service} kept sending unusable answers for {url_label(url)}: {cause} "
             f"(after {attempts} attempts)",
             service=service,
             url=url,
             status=200,
             attempts=attempts,
+            cause=cause,
+        )
+
+
+class AnswerRefusedError(UpstreamUnavailableError):
+    """An answer the HTTP layer will not take, and asking again would not change: larger
+    than a limit, a redirect off http(s), to another origin with an API key, or a loop."""
+
+    def __init__(self, service: str, url: str, cause: str) -> None:
+        ServiceError.__init__(
+            self,
+            f"{service} at {url_label(url)}: {cause}",
+            service=service,
+            url=url,
             cause=cause,
         )
 
@@ -159,7 +182,7 @@ class ArxivBadRequestError(ServiceError):
         self.bad_id = bad_id
         """The id arXiv names in its error feed, as sent (None when it names none)."""
         super().__init__(
-            f"arXiv rejected the request {url}: {message}",
+            f"arXiv rejected the request to {url_label(url)}: {message}",
             service="arXiv",
             url=url,
             status=400,
@@ -172,7 +195,8 @@ class OfflineCacheMissError(ServiceError):
 
     def __init__(self, service: str, url: str) -> None:
         super().__init__(
-            f"--offline: no cached answer for {url}; run once online to fill the cache.",
+            f"--offline: no cached answer from {url_label(url)}; run once online to fill the "
+            "cache.",
             service=service,
             url=url,
             cause="not cached",

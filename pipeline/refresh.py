@@ -33,7 +33,7 @@ from pipeline.store.unchanged import (
 
 if TYPE_CHECKING:
     from pipeline.fetch import Progress
-    from pipeline.services.http import Sleep
+    from pipeline.services.http import OnWait, Sleep
 
 __all__ = ["data_lock", "run_parse", "run_refresh"]
 
@@ -45,8 +45,12 @@ def run_refresh(
     sleep: Sleep = time.sleep,
     progress: Progress | None = None,
     clock: Clock = lambda: datetime.now(UTC),
+    on_wait: OnWait | None = None,
 ) -> RunReport:
     """Parse the lists, fetch what is new or stale, publish a new table set.
+
+    ``on_wait`` hears of each retry wait before ``sleep`` is asked to wait it (a terminal
+    shows a countdown).
 
     A run whose lists, settings and code are those of the current tables, with nothing due
     for a re-check, only records itself (see unchanged.py).
@@ -68,7 +72,7 @@ def run_refresh(
         from pipeline.services.arxiv import ArxivApi
         from pipeline.stages import refresh_tables
 
-        with ArxivApi(settings, sleep=sleep) as api:
+        with ArxivApi(settings, sleep=sleep, on_wait=on_wait) as api:
             report.stats = api.stats
             try:
                 tables, due = refresh_tables(settings, sources, api, report, started, progress)

@@ -341,6 +341,8 @@ def fetch_planned(
         if progress:
             progress(len(new) + done, total)
 
+    if progress and total:
+        progress(0, total)  # something on screen before arXiv's first answer
     result = fetch_papers(api, new, settings.batch_size, progress=new_progress, fetched_at=now)
     rechecked = fetch_papers(
         api, stale, settings.batch_size, refresh=True, progress=stale_progress, fetched_at=now

@@ -30,7 +30,7 @@ from lxml import etree
 from pipeline.config import Settings
 from pipeline.errors import ArxivBadRequestError
 from pipeline.models import Author, Paper
-from pipeline.services.http import Clock, HttpClient, HttpSettings, Sleep, Verdict
+from pipeline.services.http import Clock, HttpClient, HttpSettings, OnWait, Sleep, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -99,12 +99,56 @@ def check_feed(content: bytes) -> tuple[Any, str | None]:
     if root.getroottree().docinfo.internalDTD is not None:
         # arXiv never sends a DTD; one here can only declare entities (a bomb, or external).
         return root, "the feed carries a DTD (refused: possible entity bomb)"
+    for entry in root.iterchildren(_ENTRY):
+        problem = entry_problem(entry)
+        if problem is not None:
+            return root, problem
     no_entries = root.find(_ENTRY) is None
     total = _int_text(root, f"{_OPENSEARCH}totalResults")
     start = _int_text(root, f"{_OPENSEARCH}startIndex")
     if no_entries and total is not None and total > (start or 0):
         return root, f"unexpectedly empty page: 0 entries although totalResults={total}"
     return root, None
+
+
+MAX_VERSION = 9_999
+"""Versions above this are a broken answer (arXiv's most revised papers have a few dozen);
+the tables store versions as int32, so an unchecked ``v99999999999`` stopped every run."""
+
+
+def entry_problem(entry: Any) -> str | None:
+    """Why an entry would break the run downstream (a date that does not parse, a version
+    out of range), or None.
+
+    Such an entry makes the whole page a broken answer: retried, never cached, and after
+    the last attempt a failed run with one line (recorded in runs.parquet). Refusing the
+    page rather than one entry, because arXiv builds every entry from the same database:
+    an unreadable one means a proxy, a mirror or a fault mangled the answer, and a retry or
+    a later run can get it whole; an entry dropped as ``invalid`` would instead publish a
+    listed paper as missing. Entries without an id or a date stay what the ``arxiv``
+    package makes of them (skipped by ``parse_feed`` with a warning).
+    """
+    entry_id = entry.findtext(_ID)
+    if entry_id:
+        if len(entry_id) > 200:
+            return f"an entry id of {len(entry_id)} characters"
+        _, version = split_version(entry_id.strip())
+        if not 1 <= version <= MAX_VERSION:
+            return f"entry {_clip(entry_id)}: version {version} out of range 1-{MAX_VERSION}"
+    for tag, name in ((_PUBLISHED, "published"), (_UPDATED, "updated")):
+        text = entry.findtext(tag)
+        if text is None:
+            continue
+        try:
+            _timestamp(text)
+        except (ValueError, OverflowError):
+            return f"entry {_clip(entry_id or '?')}: <{name}> {_clip(text)!r} is not a date"
+    return None
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def feed_verdict(response: requests.Response) -> Verdict:
@@ -281,6 +325,8 @@ def http_settings(settings: Settings) -> HttpSettings:
         read_timeout=settings.read_timeout,
         retry_budget=settings.max_retry_seconds,
         offline=settings.offline,
+        request_deadline=settings.request_deadline,
+        max_response_bytes=settings.max_response_bytes,
     )
 
 
@@ -294,10 +340,11 @@ class ArxivApi:
         clock: Clock = time.monotonic,
         rng: Callable[[], float] = random.random,
         http: HttpClient | None = None,
+        on_wait: OnWait | None = None,
     ) -> None:
         self.settings = settings
         self.url = settings.api_url
-        self.http = http or HttpClient(http_settings(settings), sleep, clock, rng)
+        self.http = http or HttpClient(http_settings(settings), sleep, clock, rng, on_wait)
         self.http.set_delay(self.url, settings.delay)
         self.http.add_validator(self.url, feed_verdict)
         self.stats = self.http.stats

@@ -481,11 +481,8 @@ def _failure_line(
         what = f"unusable answers ({err.cause} (after {err.attempts} attempts))"
     elif isinstance(err, UpstreamHTTPError):
         what = f"HTTP {err.status} after {err.attempts} attempt(s)"
-    else:
-        what = (
-            f"could not reach {err.service} at {err.host} for {err.url} after "
-            f"{err.attempts} attempt(s): {err.cause}"
-        )
+    else:  # unreachable, or an answer refused: the error's line names host, path, cause
+        what = str(err)
     line = (
         f"{source.label} failed: {what}; {unanswered} paper(s) not updated, "
         f"{kept} keep their previous values"

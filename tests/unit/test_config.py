@@ -23,6 +23,8 @@ _OTHER_VALUES: dict[str, object] = {
     "connect_timeout": 1.0,
     "read_timeout": 1.0,
     "max_retry_seconds": 1.0,
+    "request_deadline": 1.0,
+    "max_response_bytes": 1000,
     "user_agent": "test/1",
     "cite_sources": ("openalex",),
     "s2_api_url": "http://127.0.0.1:2",
