@@ -7,7 +7,9 @@ never make every later run fail.
 from __future__ import annotations
 
 import logging
+import os
 import stat
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -86,3 +88,23 @@ def test_a_failed_atomic_write_leaves_no_temporary_file(tmp_path: Path) -> None:
         write_file_atomic(target, b"@misc{x}")
     assert [p.name for p in target.parent.iterdir()] == ["papers.bib"]
     assert list(target.iterdir()) == []
+
+
+def test_temporaries_of_killed_writers_are_swept(tmp_path: Path) -> None:
+    target = tmp_path / "export" / "papers.bib"
+    target.parent.mkdir()
+    killed = target.with_name(f".papers.bib.tmp-{_exited_pid()}")
+    killed.write_bytes(b"half a file")
+    # A writer still alive (here: the process that started the tests) keeps its file.
+    writing = target.with_name(f".papers.bib.tmp-{os.getppid()}")
+    writing.write_bytes(b"being written")
+    write_file_atomic(target, b"@misc{x}")
+    assert target.read_bytes() == b"@misc{x}"
+    assert not killed.exists()
+    assert writing.exists()
+
+
+def _exited_pid() -> int:
+    child = subprocess.Popen(["true"])
+    child.wait()
+    return child.pid
