@@ -33,6 +33,7 @@ from pipeline.store.unchanged import (
 
 if TYPE_CHECKING:
     from pipeline.fetch import Progress
+    from pipeline.outputs.publish import OutputRequest
     from pipeline.services.http import Sleep
 
 __all__ = ["data_lock", "run_parse", "run_refresh"]
@@ -45,11 +46,14 @@ def run_refresh(
     sleep: Sleep = time.sleep,
     progress: Progress | None = None,
     clock: Clock = lambda: datetime.now(UTC),
+    outputs: OutputRequest | None = None,
 ) -> RunReport:
-    """Parse the lists, fetch what is new or stale, publish a new table set.
+    """Parse the lists, fetch what is new or stale, publish a new table set, then rebuild
+    the ``outputs`` asked for (report, exports) in their stable home.
 
     A run whose lists, settings and code are those of the current tables, with nothing due
-    for a re-check, only records itself (see unchanged.py).
+    for a re-check, only records itself (see unchanged.py); its outputs are rebuilt only
+    when missing or made from other tables (see outputs/publish.py).
     """
     started = clock()
     t0 = time.monotonic()
@@ -63,6 +67,7 @@ def run_refresh(
         if inputs is not None:
             recorded = record_if_unchanged(settings, inputs, started, clock)
             if recorded is not None:
+                _outputs(settings, outputs)
                 return recorded
         # Loaded only now: a run that stops above needs neither the stages nor HTTP.
         from pipeline.services.arxiv import ArxivApi
@@ -90,7 +95,16 @@ def run_refresh(
             carry=unchanged,
             files=state,
         )
+        _outputs(settings, outputs)
     return report
+
+
+def _outputs(settings: Settings, outputs: OutputRequest | None) -> None:
+    # Under the lock: another refresh cannot publish a set while these are read.
+    if outputs:
+        from pipeline.outputs.publish import rebuild_outputs
+
+        rebuild_outputs(settings, outputs)
 
 
 def run_parse(settings: Settings) -> RunReport:
