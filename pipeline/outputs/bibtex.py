@@ -31,9 +31,14 @@ from pipeline.titles import escape_specials
 if TYPE_CHECKING:
     from pipeline.store.read import CurrentTables
 
-_I_ACCENTS = {"í": r"\'i", "ì": r"\`i", "î": r"\^i", "ï": r'\"i', "ĩ": r"\~i", "ī": r"\=i"}
-"""Accented i as ``\\'i``, not pylatexenc's ``\\'\\i``: LaTeX draws both alike today, and
-pandoc reads ``\\'\\i`` as a dotless i plus an accent."""
+_OVERRIDES = {
+    **{"í": r"\'i", "ì": r"\`i", "î": r"\^i", "ï": r'\"i', "ĩ": r"\~i", "ī": r"\=i"},
+    # pylatexenc's \DJ and \dj exist only in the T1 font encoding: pdflatex's default
+    # (OT1) stops on them. Serbian and Croatian write Đ as Dj where it is unavailable.
+    **{"Đ": "Dj", "đ": "dj"},
+}
+"""Letters spelt otherwise than pylatexenc does. Accented i as ``\\'i``, not ``\\'\\i``:
+LaTeX draws both alike today, and pandoc reads ``\\'\\i`` as a dotless i plus an accent."""
 _ACCENTS = {
     "\u0300": "`",
     "\u0301": "'",
@@ -81,12 +86,12 @@ def _accented(ch: str) -> str:
             body = f"\\{cmd}{{{body}}}"
         else:
             body = f"\\{cmd} {body}" if cmd.isalpha() else f"\\{cmd}{body}"
-    return body
+    return "{" + body + "}"  # braced: BibTeX then treats it as one letter
 
 
 _ENCODER = UnicodeToLatexEncoder(
     conversion_rules=[
-        UnicodeToLatexConversionRule(RULE_DICT, {ord(k): v for k, v in _I_ACCENTS.items()}),
+        UnicodeToLatexConversionRule(RULE_DICT, {ord(k): v for k, v in _OVERRIDES.items()}),
         "defaults",
     ],
     non_ascii_only=False,
