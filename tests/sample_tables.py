@@ -257,7 +257,9 @@ def _citation_rows(papers: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     else (count or 0) // 10,
                     "venue": None,
                     "year": None,
-                    "oa_url": None if unknown else f"https://example.org/oa/{paper['arxiv_id']}.pdf",
+                    "oa_url": None
+                    if unknown
+                    else f"https://example.org/oa/{paper['arxiv_id']}.pdf",
                     "fetched_at": FETCHED_AT,
                 }
             )
@@ -303,7 +305,13 @@ def write_sample_tables(data_dir: Path, citations: bool = True, changes: bool = 
             line += 2  # a heading between sections
         venue = _VENUES[i % len(_VENUES)]
         normalized, source = normalize_venue(
-            dict(zip(ENTRY_VENUE_SOURCES, (venue, paper["journal_ref"], paper["comment"]), strict=True))
+            dict(
+                zip(
+                    ENTRY_VENUE_SOURCES,
+                    (venue, paper["journal_ref"], paper["comment"]),
+                    strict=True,
+                )
+            )
         )
         listed_version = 2 if paper["version"] > 1 and i % 2 else None
         suffix = f"v{listed_version}" if listed_version else ""

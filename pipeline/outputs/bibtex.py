@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from pipeline.store.read import CurrentTables
 
 _OVERRIDES = {
-    **{"í": r"\'i", "ì": r"\`i", "î": r"\^i", "ï": r'\"i', "ĩ": r"\~i", "ī": r"\=i"},
+    **{"í": r"\'i", "ì": r"\`i", "î": r"\^i", "ï": r"\"i", "ĩ": r"\~i", "ī": r"\=i"},
     # pylatexenc's \DJ and \dj exist only in the T1 font encoding: pdflatex's default
     # (OT1) stops on them. Serbian and Croatian write Đ as Dj where it is unavailable.
     **{"Đ": "Dj", "đ": "dj"},
@@ -77,7 +77,7 @@ def _accented(ch: str) -> str:
     decomposed = unicodedata.normalize("NFD", ch)
     base, marks = decomposed[0], decomposed[1:]
     if not (base.isascii() and base.isalpha() and marks and all(m in _ACCENTS for m in marks)):
-        return unidecode(ch)  # a symbol pylatexenc does not know: its ASCII spelling
+        return str(unidecode(ch))  # a symbol pylatexenc does not know: its ASCII spelling
     body = base
     for depth, mark in enumerate(marks):
         cmd = _ACCENTS[mark]
@@ -195,7 +195,7 @@ def latex_name(name: str) -> str:
 
 
 def _ascii_fold(text: str) -> str:
-    return unidecode(text).lower()
+    return str(unidecode(text)).lower()
 
 
 _ACCENT_COMMAND = re.compile(r"\\[`'^\"~=.]|\\[cvuHdkrbt](?=\s*\{?[A-Za-z])\s*")
@@ -234,8 +234,7 @@ def citation_keys(papers: Sequence[Citation]) -> dict[str, str]:
     is the record's ``year``, so the two never disagree."""
     ordered = sorted(papers, key=lambda p: (p.published, p.arxiv_id))
     bases = {
-        p.arxiv_id: base_key(p.authors[0] if p.authors else None, p.year, p.title)
-        for p in ordered
+        p.arxiv_id: base_key(p.authors[0] if p.authors else None, p.year, p.title) for p in ordered
     }
     taken = set(bases.values())
     keys: dict[str, str] = {}

@@ -105,9 +105,7 @@ def citations(papers: Iterable[Row], entries: Iterable[Row]) -> list[Citation]:
     A paper listed twice in ``papers`` is cited once, from its last row.
     """
     rows = list({p["arxiv_id"]: p for p in papers}.values())
-    listed = sorted(
-        (e for e in entries if e.get("arxiv_id")), key=lambda e: (e["list"], e["line"])
-    )
+    listed = sorted((e for e in entries if e.get("arxiv_id")), key=lambda e: (e["list"], e["line"]))
     venues: dict[str, tuple[str, str | None]] = {}
     sections: dict[str, list[str]] = {}
     for entry in listed:
@@ -124,7 +122,9 @@ def citations(papers: Iterable[Row], entries: Iterable[Row]) -> list[Citation]:
     ]
 
 
-def _citation(paper: Row, venue: tuple[str, str | None] | None, sections: tuple[str, ...]) -> Citation:
+def _citation(
+    paper: Row, venue: tuple[str, str | None] | None, sections: tuple[str, ...]
+) -> Citation:
     if venue is None:
         # A paper no entry gives a venue for: arXiv's own fields, normalised the same way.
         name, source = normalize_venue(
@@ -160,7 +160,8 @@ def _kind(venue: str, source: str | None) -> EntryType:
 
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 _GROUP_WORDS = re.compile(r"\b(collaboration|consortium|team|group|project)\b", re.IGNORECASE)
-_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+"""A character of a Chinese, Japanese or Korean script."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +192,7 @@ def split_name(name: str) -> Name:
         suffix, words = words[-1], words[:-1]
     if len(words) == 1:
         word = words[0]
-        if _CJK.match(word) and len(word) > 1:
+        if CJK.match(word) and len(word) > 1:
             return Name(family=word[0], given=word[1:])
         return Name(family=word, suffix=suffix)
     start = len(words) - 1

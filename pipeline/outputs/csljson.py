@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pipeline.outputs.bibtex import citation_keys
-from pipeline.outputs.citation import Citation, EntryType, citations, split_name
+from pipeline.outputs.citation import CJK, Citation, EntryType, citations, split_name
 from pipeline.titles import display_title
 
 if TYPE_CHECKING:
@@ -29,7 +29,11 @@ CSL_TYPES = {
 
 
 def csl_name(name: str) -> dict[str, str]:
+    """CSL's name parts; a group, or a name written in CJK (whose given name has no initials
+    to abbreviate), as one ``literal``."""
     parts = split_name(name)
+    if CJK.search(name):
+        return {"literal": " ".join(name.split())}
     if parts.literal or not parts.given:
         return {"literal": parts.family} if parts.literal else {"family": parts.family}
     out = {"family": parts.family, "given": parts.given}

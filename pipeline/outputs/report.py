@@ -23,10 +23,11 @@ import io
 import math
 import re
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import matplotlib as mpl
@@ -132,9 +133,11 @@ def top_authors(authors: pd.DataFrame, papers: pd.DataFrame, n: int = TOP_AUTHOR
 
 def findings(entries: pd.DataFrame, quality: pd.DataFrame | None) -> pd.DataFrame:
     """One row per finding with the entry it is about: kind, list, line, section, title,
-    url, arxiv_id, detail. Without a quality table, the entries' own statuses are used."""
+    url, arxiv_id, the title search's candidate, detail. Without a quality table, the
+    entries' own statuses are used."""
     keys = ["list", "line"]
-    about = entries[[*keys, "section", "title", "url", "arxiv_id"]]
+    shown = [*keys, "section", "title", "url", "arxiv_id", "candidate_id", "candidate_score"]
+    about = entries[[c for c in shown if c in entries]]
     if quality is None:
         problems = entries[entries["status"] != ENRICHED_STATUS]
         found = pd.DataFrame(
@@ -174,9 +177,7 @@ def citation_counts(citations: pd.DataFrame | None) -> pd.DataFrame:
     return wide.reset_index()
 
 
-def most_cited(
-    papers: pd.DataFrame, counts: pd.DataFrame, n: int = MOST_CITED
-) -> pd.DataFrame:
+def most_cited(papers: pd.DataFrame, counts: pd.DataFrame, n: int = MOST_CITED) -> pd.DataFrame:
     """The ``n`` papers with most citations (ties by newest first): arxiv_id, title,
     published, citations and the per-source columns."""
     known = counts.dropna(subset=["citations"])
@@ -254,7 +255,9 @@ def paper_rows(
         if isinstance(venue, str):
             year = f" {int(entry['year'])}" if pd.notna(entry["year"]) else ""
             _add(venues.setdefault(arxiv_id, []), f"{venue}{year}")
-    cited = {} if counts is None else dict(zip(counts["arxiv_id"], counts["citations"], strict=True))
+    cited = (
+        {} if counts is None else dict(zip(counts["arxiv_id"], counts["citations"], strict=True))
+    )
     ordered = papers.sort_values(["published", "arxiv_id"], ascending=[False, True])
     rows = []
     for p in ordered.to_dict("records"):
@@ -480,7 +483,7 @@ def _summary(
     median = stats.median_days
     share = f" ({stats.several / stats.papers:.0%})" if stats.papers else ""
     fetched = papers["fetched_at"].max()
-    since, recent = recent_changes(tables.changes, papers)
+    recent = recent_changes(tables.changes, papers)[1]
     items = [
         ("lists", "Lists", str(entries["list"].nunique())),
         ("sections", "Sections", str(entries["section"].nunique())),
@@ -518,14 +521,19 @@ def _paper_link(arxiv_id: object, title: object) -> str:
 def _changes_html(tables: TableFrames) -> str:
     since, recent = recent_changes(tables.changes, tables.papers)
     if since is None:
-        return "<p>No changes recorded yet: <code>changes.parquet</code> fills from the next refresh.</p>"
+        return (
+            "<p>No changes recorded yet: <code>changes.parquet</code> fills from the next "
+            "refresh.</p>"
+        )
     kinds = recent["change"].value_counts()
     summary = ", ".join(f"{n} {_e(k).replace('_', ' ')}" for k, n in kinds.items()) or "none"
     rows = [
         [
             _e(r["at"].strftime("%Y-%m-%d %H:%M")),
             _e(str(r["change"]).replace("_", " ")),
-            _paper_link(r["arxiv_id"], display_title(r["title"]) if isinstance(r["title"], str) else None),
+            _paper_link(
+                r["arxiv_id"], display_title(r["title"]) if isinstance(r["title"], str) else None
+            ),
             _e(r["arxiv_id"]),
             _e(r["list"]),
             _e(r["detail"]),
@@ -537,7 +545,9 @@ def _changes_html(tables: TableFrames) -> str:
     return (
         f"<p>Since {since:%Y-%m-%d %H:%M} UTC (the week before the newest change): "
         f"{summary}. Removed papers keep the title they had.</p>\n"
-        + _table("table-changes", ["When (UTC)", "Change", "Paper", "arXiv", "List", "Detail"], rows)
+        + _table(
+            "table-changes", ["When (UTC)", "Change", "Paper", "arXiv", "List", "Detail"], rows
+        )
         + note
     )
 
@@ -573,15 +583,14 @@ def _sections_html(entries: pd.DataFrame, papers: pd.DataFrame) -> str:
         in_section = entries[entries["section"] == section]
         ids = listed[listed["section"] == section]["arxiv_id"].dropna().unique()
         years = papers[papers["arxiv_id"].isin(ids)]["published"].dt.year
-        span = f"{years.min()}–{years.max()}" if len(years) else ""
+        span = f"{years.min()} to {years.max()}" if len(years) else ""
         button = (
             f'<button type="button" class="show-section" data-section="{_e(section)}">'
             f"{_e(section)}</button>"
         )
         rows.append([button, str(len(in_section)), str(len(ids)), _e(span)])
-    return (
-        "<p>Pick a section to see only its papers in the table below.</p>\n"
-        + _table("table-sections", ["Section", "Entries", "Papers", "Years"], rows)
+    return "<p>Pick a section to see only its papers in the table below.</p>\n" + _table(
+        "table-sections", ["Section", "Entries", "Papers", "Years"], rows
     )
 
 
@@ -622,13 +631,17 @@ def _findings_html(found: pd.DataFrame, derived: bool) -> str:
     return "\n".join(parts)
 
 
-def _finding_row(r: dict[str, object]) -> list[str]:
+def _finding_row(r: Mapping[Hashable, Any]) -> list[str]:
     where = f"{r['list']}:{r['line']}"
     line = r["line"]
     url = list_line_url(str(r["list"]), int(line)) if isinstance(line, int | float) else None
     arxiv_id, candidate = r["arxiv_id"], r.get("candidate_id")
     score = r.get("candidate_score")
-    shown = f"{candidate} ({score:.0f})" if isinstance(score, float) and not math.isnan(score) else candidate
+    shown = (
+        f"{candidate} ({score:.0f})"
+        if isinstance(score, float) and not math.isnan(score)
+        else candidate
+    )
     return [
         _link(where, url),
         _e(r["section"]),
@@ -655,10 +668,13 @@ def _paper_cells(r: PaperRow, with_citations: bool) -> str:
     cited = ""
     if with_citations:
         value = "" if r.citations is None else str(r.citations)
-        cited = f'<td class="num" data-sort="{-1 if r.citations is None else r.citations}">{value}</td>'
+        cited = (
+            f'<td class="num" data-sort="{-1 if r.citations is None else r.citations}">{value}</td>'
+        )
+    ids = f"{_link(r.arxiv_id, r.url)}<br>{' · '.join(link for link in links if link)}"
     return (
         title
-        + f'<td class="ids">{_link(r.arxiv_id, r.url)}<br>{" · ".join(l for l in links if l)}</td>'
+        + f'<td class="ids">{ids}</td>'
         + f'<td title="{_e(", ".join(r.authors))}">{_e(shown)}</td>'
         + f"<td>{_e(r.published)}</td>"
         + f"<td>{_e('; '.join(r.sections))}</td>"
@@ -695,7 +711,7 @@ def _papers_html(tables: TableFrames, counts: pd.DataFrame) -> str:
         '<label>Section: <select id="section-filter"><option value="">all sections</option>'
         f"{options}</select></label> "
         f'<output id="paper-count" for="paper-filter section-filter">{len(rows)} of {len(rows)} '
-        "shown</output></p>\n<p class=\"note\">Click a column header to sort; "
+        'shown</output></p>\n<p class="note">Click a column header to sort; '
         "<em>abstract</em> opens a paper's abstract in place.</p>\n"
         + _papers_table(rows, tables.citations is not None)
     )

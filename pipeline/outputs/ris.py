@@ -66,9 +66,7 @@ def ris_record(citation: Citation, key: str) -> list[str]:
 def to_ris(papers: Sequence[Citation]) -> str:
     keys = citation_keys(papers)
     ordered = sorted(papers, key=lambda c: keys[c.arxiv_id])
-    return "".join(
-        "\r\n".join(ris_record(c, keys[c.arxiv_id])) + "\r\n\r\n" for c in ordered
-    )
+    return "".join("\r\n".join(ris_record(c, keys[c.arxiv_id])) + "\r\n\r\n" for c in ordered)
 
 
 def render(tables: CurrentTables) -> str:

@@ -60,7 +60,9 @@ def render_status(settings: Settings, now: datetime | None = None) -> str:
         latest = changes.tail(CHANGES_SHOWN).iloc[::-1].copy()
         latest["at"] = latest["at"].dt.strftime("%Y-%m-%d %H:%M")
         # The change's own title (kept for removed papers), else the paper's current one.
-        known = {} if papers is None else dict(zip(papers["arxiv_id"], papers["title"], strict=True))
+        known = (
+            {} if papers is None else dict(zip(papers["arxiv_id"], papers["title"], strict=True))
+        )
         own = latest["title"] if "title" in latest else pd.Series(None, index=latest.index)
         latest["title"] = own.where(own.notna(), latest["arxiv_id"].map(known))
         columns = ["at", "change", "arxiv_id", "title", "list", "detail"]

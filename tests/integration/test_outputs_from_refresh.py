@@ -146,7 +146,16 @@ def test_export_to_stdout_and_into_a_directory(refreshed: Settings, tmp_path: Pa
 
 def test_export_without_tables_says_to_refresh(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "export", "--data-dir", str(tmp_path), "--format", "csv"],
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "export",
+            "--data-dir",
+            str(tmp_path),
+            "--format",
+            "csv",
+        ],
         capture_output=True,
         text=True,
         cwd=REPO,

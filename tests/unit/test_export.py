@@ -27,9 +27,10 @@ from pipeline.outputs.bibtex import (
 from pipeline.outputs.citation import EntryType, citations
 from pipeline.outputs.export import export_tables
 from pipeline.outputs.formats import ExportOptions
-from pipeline.venues import normalize_venue
 from pipeline.schemas import ENTRIES, PAPERS
 from pipeline.store.read import read_current
+from pipeline.titles import display_title
+from pipeline.venues import normalize_venue
 from tests.sample_tables import write_sample_tables
 
 
@@ -76,7 +77,9 @@ def test_bibtex_parses_into_one_entry_per_paper(bibtex: str, papers: pd.DataFram
         assert entry["primaryClass"] == paper["primary_category"]
         # Unversioned https: the abstract page of the latest version, whatever it is.
         assert entry["url"] == f"https://arxiv.org/abs/{entry['eprint']}"
-        expected_doi = paper["doi"] if pd.notna(paper["doi"]) else f"10.48550/arXiv.{entry['eprint']}"
+        expected_doi = (
+            paper["doi"] if pd.notna(paper["doi"]) else f"10.48550/arXiv.{entry['eprint']}"
+        )
         assert entry["doi"] == expected_doi
         # The key's year is the year field's: version 1's.
         assert entry["year"] == str(paper["published"].year) and entry["year"] in entry.key
@@ -168,7 +171,8 @@ def test_latex_title_protects_capitals_and_math() -> None:
     assert latex_title("Cost $5 & Up") == r"Cost {\$}5 {\&} Up"
     # Greek compiles with pdflatex; quotes and dashes are LaTeX's own.
     assert latex_title("Δ-Tuning — “Aligned”") == (
-        r"{{\ensuremath{\Delta}}-Tuning} {\textemdash} {\textquotedblleft}Aligned{\textquotedblright}"
+        r"{{\ensuremath{\Delta}}-Tuning} {\textemdash} "
+        r"{\textquotedblleft}Aligned{\textquotedblright}"
     )
     assert latex_title("Broken {Brace") == "Broken Brace"
     assert latex_title(r"Schr\"odinger \emph{Bridges}") == r"Schr\"odinger \emph{Bridges}"
@@ -281,7 +285,9 @@ def test_csv_has_one_row_per_entry_joined_with_its_paper(
     for row, entry in zip(rows, entries.itertuples(), strict=True):
         assert (row["list"], int(row["line"])) == (entry.list, entry.line)
         assert row["year"] == ("" if pd.isna(entry.year) else str(int(entry.year)))
-        assert row["arxiv"] == (f"arXiv:{entry.arxiv_id}" if isinstance(entry.arxiv_id, str) else "")
+        assert row["arxiv"] == (
+            f"arXiv:{entry.arxiv_id}" if isinstance(entry.arxiv_id, str) else ""
+        )
         if entry.arxiv_id in by_id.index:
             paper = by_id.loc[entry.arxiv_id]
             assert row["paper_arxiv_id"] == entry.arxiv_id
@@ -324,6 +330,51 @@ def test_unicode_is_kept_in_csv_and_jsonl(data_dir: Path, papers: pd.DataFrame) 
     accented = next(n for names in papers["authors"] for n in names if not n.isascii())
     for fmt in ("csv", "jsonl"):
         assert accented in export_tables(data_dir, fmt).read_text(encoding="utf-8")
+
+
+# -- CSL-JSON and RIS, read by their consumers -------------------------------------------
+
+
+def test_csljson_renders_through_a_csl_processor(data_dir: Path, papers: pd.DataFrame) -> None:
+    from citeproc import Citation as CslCitation
+    from citeproc import CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+    from citeproc.source.json import CiteProcJSON
+
+    path = export_tables(data_dir, "csljson")
+    assert path == data_dir / "export" / "papers.json"
+    items = json.loads(path.read_text(encoding="utf-8"))
+    assert len(items) == len(papers)
+    keys = {e.key for e in _parse(export_tables(data_dir, "bibtex").read_text()).entries}
+    assert {i["id"] for i in items} == keys, "the same keys as the BibTeX export"
+    style = CitationStylesStyle("harvard-cite-them-right", validate=False)
+    bibliography = CitationStylesBibliography(style, CiteProcJSON(items), formatter.plain)
+    for item in items:
+        bibliography.register(CslCitation([CitationItem(item["id"])]))
+    rendered = [str(entry) for entry in bibliography.bibliography()]
+    assert len(rendered) == len(papers)
+    by_title = {display_title(t) for t in papers["title"]}
+    for text in rendered:
+        assert any(title in text for title in by_title), text
+        assert "https://doi.org/10." in text
+    assert any("Schrödinger Bridges" in text for text in rendered), "LaTeX decoded"
+
+
+def test_ris_round_trips_through_rispy(data_dir: Path, papers: pd.DataFrame) -> None:
+    import rispy
+
+    text = export_tables(data_dir, "ris").read_text(encoding="utf-8")
+    records = rispy.loads(text)
+    by_id = papers.set_index("arxiv_id")
+    assert len(records) == len(papers)
+    for record in records:
+        arxiv_id = record["accession_number"].removeprefix("arXiv:")
+        paper = by_id.loc[arxiv_id]
+        assert record["title"] == display_title(paper["title"])
+        assert len(record["authors"]) == len(paper["authors"])
+        assert record["year"] == str(paper["published"].year)
+        assert record["urls"] == [f"https://arxiv.org/abs/{arxiv_id}"]
+        assert set(paper["categories"]) <= set(record["keywords"])
+    assert rispy.loads(rispy.dumps(records)) == records
 
 
 # -- the edge ---------------------------------------------------------------------------
@@ -372,7 +423,10 @@ def test_one_record_per_paper_says_what_it_is_and_where_it_appeared() -> None:
         2020,
     )
     # The first listing that names a venue wins (by list, then line).
-    assert (found["2"].entry_type, found["2"].container) == (EntryType.INPROCEEDINGS, "Nature Physics")
+    assert (found["2"].entry_type, found["2"].container) == (
+        EntryType.INPROCEEDINGS,
+        "Nature Physics",
+    )
     assert (found["3"].entry_type, found["3"].container, found["3"].doi) == (
         EntryType.PREPRINT,
         None,

@@ -360,3 +360,81 @@ def test_top_authors_count_papers_not_rows_and_break_ties_by_name() -> None:
     papers = pd.DataFrame({"arxiv_id": ["1", "2", "3"]})
     top = top_authors(authors, papers, n=5)
     assert list(zip(top["name"], top["papers"], strict=True)) == [("Al", 2), ("Bo", 2)]
+
+
+# -- what the dashboard shows ----------------------------------------------------------------
+
+
+def test_changes_section_lists_the_latest_week_with_titles(built: Built) -> None:
+    changes = pd.read_parquet(built.data_dir / "enriched" / "changes.parquet")
+    latest = changes[changes["at"] >= changes["at"].max() - pd.Timedelta(days=7)]
+    rows = built.doc.xpath('//table[@id="table-changes"]/tbody/tr')
+    assert len(rows) == len(latest)
+    shown = {r.xpath("td[3]")[0].text_content(): r.xpath("td[2]")[0].text_content() for r in rows}
+    # A removed paper is no longer in papers.parquet, and still shows by its title.
+    assert REMOVED_ID not in set(built.papers["arxiv_id"])
+    assert shown[REMOVED_ID] == REMOVED_TITLE
+    assert _summary(built.doc, "changes") == str(len(latest))
+
+
+def test_most_cited_is_the_largest_count_of_any_source(built: Built) -> None:
+    citations = pd.read_parquet(built.data_dir / "enriched" / "citations.parquet")
+    best = citations.groupby("arxiv_id")["citation_count"].max().dropna()
+    rows = _rows(built.doc, "table-most-cited")
+    assert len(rows) == min(20, len(best))
+    assert [int(r[2]) for r in rows] == sorted(best, reverse=True)[: len(rows)]
+    cells = {
+        r.get("data-arxiv-id"): r.xpath("td[7]")[0].text_content()
+        for r in built.doc.xpath('//table[@id="table-papers"]/tbody/tr')
+    }
+    assert {k: v for k, v in cells.items() if v} == {k: str(int(v)) for k, v in best.items()}
+
+
+def test_without_citations_there_is_no_citation_column(tmp_path: Path) -> None:
+    write_sample_tables(tmp_path, citations=False, changes=False)
+    built = _build(tmp_path)
+    assert "Citations" not in _header(built.doc, "table-papers")
+    assert not built.doc.xpath('//*[@id="most-cited"]')
+    assert "No changes recorded yet" in built.text
+
+
+def test_filter_controls_count_and_offer_every_section(built: Built) -> None:
+    (count,) = built.doc.xpath('//output[@id="paper-count"]')
+    assert count.text_content() == f"{len(built.papers)} of {len(built.papers)} shown"
+    options = built.doc.xpath('//select[@id="section-filter"]/option/@value')[1:]
+    assert options == list(built.entries.sort_values(["list", "line"])["section"].unique())
+    buttons = built.doc.xpath('//table[@id="table-sections"]//button/@data-section')
+    assert buttons == options
+    # Each paper row carries its sections for the menu (the script splits on U+001F).
+    rows = built.doc.xpath('//table[@id="table-papers"]/tbody/tr')
+    assert all(set(r.get("data-sections").split("\x1f")) <= set(options) for r in rows)
+
+
+def test_candidates_and_github_lines_are_links(tmp_path: Path) -> None:
+    assert list_line_url("https://github.com/o/r", 12) == (
+        "https://github.com/o/r/blob/HEAD/README.md?plain=1#L12"
+    )
+    assert list_line_url("https://github.com/o/r/blob/main/docs/list.md", 3) == (
+        "https://github.com/o/r/blob/main/docs/list.md?plain=1#L3"
+    )
+    assert list_line_url("https://raw.githubusercontent.com/o/r/HEAD/README.md", 5) == (
+        "https://github.com/o/r/blob/HEAD/README.md?plain=1#L5"
+    )
+    assert list_line_url("awesome.md", 3) is None
+    assert list_line_url("https://example.org/list.md", 3) is None
+    # In the page: a list read from GitHub links its lines; a candidate links to arXiv.
+    write_sample_tables(tmp_path)
+    enriched = tmp_path / "enriched"
+    url = "https://github.com/o/r"
+    entries = pd.read_parquet(enriched / "entries.parquet")
+    entries.loc[entries["status"] == "unresolved", "candidate_id"] = "2301.00001"
+    entries["list"] = entries["list"].replace({"awesome-diffusion.md": url})
+    pq.write_table(pa.Table.from_pandas(entries, schema=ENTRIES), enriched / "entries.parquet")
+    quality = pd.read_parquet(enriched / "quality.parquet")
+    quality["list"] = quality["list"].replace({"awesome-diffusion.md": url})
+    quality.to_parquet(enriched / "quality.parquet")
+    doc = _build(tmp_path).doc
+    (unresolved,) = doc.xpath('//table[@data-kind="unresolved"]/tbody/tr')
+    line = int(entries[entries["status"] == "unresolved"]["line"].iloc[0])
+    assert unresolved.xpath("th/a/@href") == [f"{url}/blob/HEAD/README.md?plain=1#L{line}"]
+    assert unresolved.xpath("td[4]/a/@href") == ["https://arxiv.org/abs/2301.00001"]
