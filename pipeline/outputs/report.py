@@ -160,6 +160,8 @@ def findings(entries: pd.DataFrame, quality: pd.DataFrame | None) -> pd.DataFram
 CHANGES_WINDOW_DAYS = 7
 """The "changed since" section shows the changes of the week before the newest one."""
 CHANGES_SHOWN = 200
+CHANGES_OPEN = 20
+"""Up to this many recent changes are shown open; more start folded."""
 MOST_CITED = 20
 
 
@@ -290,6 +292,8 @@ def _add(values: list[str], value: object) -> None:
 # -- the figures (pure: a Figure per plot, never saved here) --------------------------------
 
 _FIG_WIDTH = 9.0
+LEGEND_WIDTH = 100
+"""Characters of a section name shown in the legend; longer ones end in an ellipsis."""
 _DPI = 130
 _FALLBACK_FONTS = (
     "Noto Sans CJK JP",
@@ -337,7 +341,9 @@ def plot_papers_per_year(counts: pd.DataFrame) -> Figure:
     colors = [f"C{i}" for i in range(len(stacked))]
     for (section, row), color in zip(stacked.iterrows(), colors, strict=True):
         values = [int(v) for v in row]
-        ax.bar(years, values, bottom=bottom, label=_shorten(str(section)), color=color)
+        # Whole section names (up to LEGEND_WIDTH): the legend wraps to one column for them.
+        label = _shorten(str(section), LEGEND_WIDTH)
+        ax.bar(years, values, bottom=bottom, label=label, color=color)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for x, total in enumerate(bottom):
         ax.annotate(
@@ -356,7 +362,7 @@ def plot_papers_per_year(counts: pd.DataFrame) -> Figure:
     if len(years) > 12:
         ax.tick_params(axis="x", labelrotation=45)
     ax.spines[["top", "right"]].set_visible(False)
-    longest = max((len(_shorten(str(s))) for s in stacked.index), default=0)
+    longest = max((len(_shorten(str(s), LEGEND_WIDTH)) for s in stacked.index), default=0)
     fig.legend(
         loc="outside lower center",
         ncols=2 if longest <= 40 else 1,
@@ -542,13 +548,16 @@ def _changes_html(tables: TableFrames) -> str:
     ]
     more = len(recent) - CHANGES_SHOWN
     note = f'<p class="note">{more} more in <code>changes.parquet</code>.</p>' if more > 0 else ""
+    headers = ["When (UTC)", "Change", "Paper", "arXiv", "List", "Detail"]
+    # A first run adds every paper: a long list starts folded, so the dashboard stays short.
+    opened = " open" if len(recent) <= CHANGES_OPEN else ""
     return (
         f"<p>Since {since:%Y-%m-%d %H:%M} UTC (the week before the newest change): "
         f"{summary}. Removed papers keep the title they had.</p>\n"
-        + _table(
-            "table-changes", ["When (UTC)", "Change", "Paper", "arXiv", "List", "Detail"], rows
-        )
+        f"<details{opened}><summary>{len(recent)} change(s)</summary>\n"
+        + _table("table-changes", headers, rows)
         + note
+        + "</details>"
     )
 
 
