@@ -7,6 +7,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= data
 ARGS ?=
+# What `make refresh` keeps up to date besides the tables: the report in data/site/ and the
+# exports in data/export/ (rebuilt only when the tables changed). OUTPUTS= turns them off.
+OUTPUTS ?= --report --export bibtex,csv,jsonl,csljson,ris
 
 # The environment installs itself on first use, and again whenever pyproject.toml is newer
 # than the stamp of the last install: the job's targets need the runtime dependencies only,
@@ -42,18 +45,18 @@ install: | $(BIN)/python ## create .venv and install everything at once: the run
 	$(PIP) -e '.[dev,notebook]'
 	touch $(RUNTIME) $(DEV) $(NOTEBOOK)
 
-refresh: $(RUNTIME) ## parse data/raw/*.md, fetch from arXiv, write data/enriched/*.parquet (ARGS=... for more options)
-	$(BIN)/python -m pipeline refresh --data-dir $(DATA_DIR) $(ARGS)
+refresh: $(RUNTIME) ## parse data/raw/*.md, fetch from arXiv, write data/enriched/*.parquet, data/site/ and data/export/ (ARGS=..., OUTPUTS=...)
+	$(BIN)/python -m pipeline refresh --data-dir $(DATA_DIR) $(OUTPUTS) $(ARGS)
 
 data: refresh ## alias of refresh
 
 parse: $(RUNTIME) ## parse the lists into data/enriched/entries.parquet only (no network)
 	$(BIN)/python -m pipeline parse --data-dir $(DATA_DIR) $(ARGS)
 
-report: $(RUNTIME) ## write an HTML report of the tables to data/enriched/report/index.html
+report: $(RUNTIME) ## write the HTML report of the tables to data/site/index.html
 	$(BIN)/python -m pipeline report --data-dir $(DATA_DIR) $(ARGS)
 
-export: $(RUNTIME) ## export the tables (FORMAT=bibtex|csv|jsonl, default bibtex)
+export: $(RUNTIME) ## export the tables to data/export/ (FORMAT=bibtex|csv|jsonl|csljson|ris, default bibtex)
 	$(BIN)/python -m pipeline export --data-dir $(DATA_DIR) --format $(or $(FORMAT),bibtex) $(ARGS)
 
 status: $(RUNTIME) ## show the last runs, table sizes, stale papers and the latest changes

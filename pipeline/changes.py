@@ -28,12 +28,23 @@ def list_membership(pairs: Iterable[tuple[str, str | None]]) -> set[tuple[str, s
 
 
 def membership_changes(
-    before: set[tuple[str, str]], after: set[tuple[str, str]], run_id: str, at: datetime
+    before: set[tuple[str, str]],
+    after: set[tuple[str, str]],
+    run_id: str,
+    at: datetime,
+    titles: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """ "added" and "removed" rows, one per list and id."""
-    rows = [_row(run_id, at, i, lst, ChangeKind.ADDED, None) for lst, i in sorted(after - before)]
+    """ "added" and "removed" rows, one per list and id. ``titles`` (id -> title) names the
+    papers: a removed paper leaves the tables, and its row is then the only place its title
+    is kept."""
+    titles = titles or {}
+    rows = [
+        _row(run_id, at, i, lst, ChangeKind.ADDED, None, titles.get(i))
+        for lst, i in sorted(after - before)
+    ]
     rows += [
-        _row(run_id, at, i, lst, ChangeKind.REMOVED, None) for lst, i in sorted(before - after)
+        _row(run_id, at, i, lst, ChangeKind.REMOVED, None, titles.get(i))
+        for lst, i in sorted(before - after)
     ]
     return rows
 
@@ -47,18 +58,17 @@ def paper_changes(
         before = old.get(paper["arxiv_id"])
         if before is None:
             continue
-        arxiv_id = paper["arxiv_id"]
+        arxiv_id, title = paper["arxiv_id"], paper["title"]
         if paper["version"] != before["version"]:
             detail = f"v{before['version']} -> v{paper['version']}"
-            rows.append(_row(run_id, at, arxiv_id, None, ChangeKind.NEW_VERSION, detail))
+            rows.append(_row(run_id, at, arxiv_id, None, ChangeKind.NEW_VERSION, detail, title))
         if paper["title"] != before["title"]:
             detail = f"{before['title']} -> {paper['title']}"
-            rows.append(_row(run_id, at, arxiv_id, None, ChangeKind.TITLE_CHANGED, detail))
-        changed = [f for f in METADATA_FIELDS if _norm(paper[f]) != _norm(before[f])]
+            rows.append(_row(run_id, at, arxiv_id, None, ChangeKind.TITLE_CHANGED, detail, title))
+        changed = ", ".join(f for f in METADATA_FIELDS if _norm(paper[f]) != _norm(before[f]))
         if changed:
-            rows.append(
-                _row(run_id, at, arxiv_id, None, ChangeKind.METADATA_CHANGED, ", ".join(changed))
-            )
+            kind = ChangeKind.METADATA_CHANGED
+            rows.append(_row(run_id, at, arxiv_id, None, kind, changed, title))
     return rows
 
 
@@ -74,6 +84,7 @@ def _row(
     lst: str | None,
     change: ChangeKind,
     detail: str | None,
+    title: str | None = None,
 ) -> dict[str, Any]:
     return {
         "run_id": run_id,
@@ -82,4 +93,5 @@ def _row(
         "list": lst,
         "change": change,
         "detail": detail,
+        "title": title,
     }

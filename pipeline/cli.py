@@ -47,9 +47,10 @@ from pipeline.maintain.check import DEFAULT_FAIL_ON, parse_kinds
 from pipeline.maintain.check import FORMATS as CHECK_FORMATS
 from pipeline.maintain.fix import DEFAULT_FIXES, parse_fix_kinds
 from pipeline.maintain.suggest import DEFAULT_LIMIT, DEFAULT_SINCE_DAYS, MAX_REQUESTS, parse_since
-from pipeline.outputs.formats import FORMATS
+from pipeline.outputs.formats import FORMATS, ExportOptions
 
 if TYPE_CHECKING:  # the HTTP stack is loaded only by commands that use the network
+    from pipeline.outputs.publish import OutputRequest
     from pipeline.services.http import RetryWait
 
 log = logging.getLogger("pipeline")
@@ -117,6 +118,17 @@ def _http_url(text: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise argparse.ArgumentTypeError(f"expected an http(s):// URL, not {text!r}")
     return text
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    unknown = [n for n in names if n not in FORMATS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown export format(s) {', '.join(unknown) or repr(text)}; choose from "
+            + ", ".join(FORMATS)
+        )
+    return tuple(dict.fromkeys(names))
 
 
 def _sources(text: str) -> tuple[str, ...]:
@@ -296,14 +308,43 @@ def build_parser() -> _Parser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    commands.add_parser(
+    bib = _Parser(add_help=False)
+    bib.add_argument(
+        "--abstracts",
+        action="store_true",
+        help="BibTeX: add each paper's abstract field",
+    )
+    bib.add_argument(
+        "--keywords",
+        action="store_true",
+        help="BibTeX: add a keywords field with the list sections that list the paper",
+    )
+    refresh = commands.add_parser(
         "refresh",
-        parents=[common, lists, network],
+        parents=[common, lists, network, bib],
         help="parse the lists, fetch their papers from arXiv, write DIR/enriched/*.parquet",
         description="Parse the lists, fetch every listed paper from the arXiv API (batched, "
         "cached, rate-limited) and publish entries, papers and authors tables.",
-        epilog="example:\n  python -m pipeline refresh --list data/raw/my-list.md\n\n" + EXIT_CODES,
+        epilog="example:\n  python -m pipeline refresh --list data/raw/my-list.md\n"
+        "  python -m pipeline refresh --report --export bibtex,csv,jsonl,csljson,ris\n\n"
+        + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    refresh.add_argument(
+        "--report",
+        action="store_true",
+        help="after a successful run, rebuild DIR/site/index.html (kept when the tables "
+        "did not change)",
+    )
+    refresh.add_argument(
+        "--export",
+        dest="exports",
+        type=_formats,
+        default=(),
+        metavar="FORMATS",
+        help="after a successful run, rebuild these exports in DIR/export/ (comma-separated: "
+        + ",".join(FORMATS)
+        + ")",
     )
     commands.add_parser(
         "parse",
@@ -330,25 +371,27 @@ def build_parser() -> _Parser:
         type=Path,
         default=None,
         metavar="PATH",
-        help="where to write (default: see above)",
+        help="where to write: a file, or a directory to write the default file name in; "
+        "export also takes - for standard output (default: see above)",
     )
     commands.add_parser(
         "report",
         parents=[common, output],
-        help="write an HTML report of the tables (DIR/enriched/report/index.html)",
-        description="Build a self-contained HTML report of the current tables: papers per "
-        "year and section, versions, categories, top authors, quality findings, and a "
-        "sortable table of all papers. Default output: DIR/enriched/report/index.html.",
+        help="write the HTML report of the tables (DIR/site/index.html)",
+        description="Build the report of the current tables as one offline HTML file: what "
+        "changed recently, most cited papers, papers per year and section, versions, "
+        "categories, top authors, quality findings, and every paper with links and its "
+        "abstract. Default output: DIR/site/index.html (kept across refreshes).",
         epilog="example:\n  python -m pipeline report --output site/index.html\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     export = commands.add_parser(
         "export",
-        parents=[common, output],
-        help="export the tables as BibTeX, CSV or JSON lines",
-        description="Export the papers as BibTeX (one entry per paper), or the entries joined "
-        "with their papers as CSV or JSON lines (one row per entry). Default output: "
-        f"DIR/enriched/export/{_or_list([f.default_file for f in FORMATS.values()])}.",
+        parents=[common, output, bib],
+        help="export the tables as BibTeX, CSV, JSON lines, CSL-JSON or RIS",
+        description="Export the papers as BibTeX, CSL-JSON or RIS (one record per paper), or "
+        "the entries joined with their papers as CSV or JSON lines (one row per entry). "
+        f"Default output: DIR/export/{_or_list([f.default_file for f in FORMATS.values()])}.",
         epilog=f"formats:\n{_formats_help()}\n\n"
         "example:\n  python -m pipeline export --format bibtex --output refs.bib\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -464,6 +507,18 @@ def _suggest_command(commands: argparse._SubParsersAction[_Parser], parents: lis
         metavar="N",
         help=f"how many suggestions (default: {DEFAULT_LIMIT})",
     )
+
+
+def _options(args: argparse.Namespace) -> ExportOptions:
+    return ExportOptions(abstract=args.abstracts, keywords=args.keywords)
+
+
+def _output_request(args: argparse.Namespace) -> OutputRequest | None:
+    if not (args.report or args.exports):
+        return None
+    from pipeline.outputs.publish import OutputRequest
+
+    return OutputRequest(report=args.report, formats=args.exports, options=_options(args))
 
 
 def _or_list(words: list[str]) -> str:
@@ -648,6 +703,7 @@ def _run(parser: _Parser, args: argparse.Namespace, settings: Settings) -> int:
                     progress=_progress(args),
                     sleep=countdown.sleep,
                     on_wait=countdown.announce,
+                    outputs=_output_request(args),
                 )
             # The full list of findings when something changed (or on request); a run with
             # nothing new stays one line, and `status` shows the findings any time.
@@ -673,14 +729,15 @@ def _run(parser: _Parser, args: argparse.Namespace, settings: Settings) -> int:
         elif args.command == "report":
             from pipeline.outputs.report import build_report
 
-            path = build_report(settings.data_dir, args.output)
-            _say(args, f"report: {path}")
+            page = build_report(settings.data_dir, args.output)
+            _say(args, f"report: {page}")
             return EX_OK
         elif args.command == "export":
             from pipeline.outputs.export import export_tables
 
-            path = export_tables(settings.data_dir, args.fmt, args.output)
-            _say(args, f"export: {path}")
+            written = export_tables(settings.data_dir, args.fmt, args.output, _options(args))
+            if written is not None:  # `--output -` wrote the data itself to stdout
+                _say(args, f"export: {written}")
             return EX_OK
         else:  # pragma: no cover - argparse rejects unknown commands
             parser.error(f"unknown command {args.command}")
@@ -691,6 +748,10 @@ def _run(parser: _Parser, args: argparse.Namespace, settings: Settings) -> int:
         print(f"interrupted: {_kept(settings)}", file=sys.stderr)
         return 130
     _say(args, f"{args.command}: {report.summary()} -> {settings.enriched_dir}")
+    if args.command == "refresh" and (args.report or args.exports):
+        kept = [settings.site_dir / "index.html"] if args.report else []
+        kept += [settings.export_dir / FORMATS[f].default_file for f in args.exports]
+        _say(args, "outputs: " + ", ".join(str(path) for path in kept))
     return EX_OK
 
 

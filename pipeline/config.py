@@ -141,6 +141,17 @@ class Settings:
         return self.data_dir / "enriched"
 
     @property
+    def site_dir(self) -> Path:
+        """The report's stable home (``index.html``): outside the rotating sets, so a
+        bookmark survives every refresh."""
+        return self.data_dir / "site"
+
+    @property
+    def export_dir(self) -> Path:
+        """The exports' stable home (``papers.bib``...), for ``\\bibliography`` and scripts."""
+        return self.data_dir / "export"
+
+    @property
     def sets_dir(self) -> Path:
         """Where table sets live; ``enriched`` points at one of them."""
         return self.data_dir / ".sets"

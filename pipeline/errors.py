@@ -4,6 +4,7 @@ PipelineError                     exit code 1 unless a subclass says otherwise
 ├── InputError                    bad list or option (exit 2): carries path and line
 ├── LockedError                   another run holds the data directory (exit 75)
 ├── LockError                     the lock file cannot be taken at all (exit 1)
+├── OutputsError                  the tables were refreshed, the report or an export was not
 └── ServiceError                  a remote service failed: service, url, status, attempts, cause
     ├── TransientError            one retryable failure (429, 5xx, a broken answer); the HTTP
     │                             layer retries it and never lets it out
@@ -59,6 +60,18 @@ class LockedError(PipelineError):
 
 class LockError(PipelineError):
     """The lock file cannot be taken at all (it is a directory, or not writable)."""
+
+
+class OutputsError(PipelineError):
+    """A refresh published its tables but could not write a report or export it was asked
+    for (exit 1, so that cron says so); ``path`` is the output that failed."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        super().__init__(
+            f"the tables were refreshed, but {path} could not be written: {reason}; "
+            "the previous copy (if any) was kept"
+        )
 
 
 class ServiceError(PipelineError):

@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from pipeline.models import ExternalIds, Resolution, Status
 from pipeline.resolve import TitleResolution
-from pipeline.schemas import AUTHORS, PAPERS, TABLES
+from pipeline.schemas import AUTHORS, CHANGES, PAPERS, TABLES
 from pipeline.store.tables import read_table
 
 Row = Mapping[str, Any]
@@ -32,7 +32,10 @@ class PreviousRun:
 
     @classmethod
     def read(cls, enriched_dir: Path) -> PreviousRun:
-        return cls({name: read_table(enriched_dir, name, s) for name, s in TABLES.items()})
+        tables = {name: read_table(enriched_dir, name, s) for name, s in TABLES.items()}
+        if tables["changes"] is None:
+            tables["changes"] = _changes_v1(enriched_dir)
+        return cls(tables)
 
     def table(self, name: str) -> pa.Table | None:
         return self.tables.get(name)
@@ -136,3 +139,13 @@ class PreviousRun:
 def _empty(schema: pa.Schema) -> pa.Table:
     # Not schema.empty_table(): that imports pandas.
     return pa.Table.from_batches([], schema=schema)
+
+
+def _changes_v1(enriched_dir: Path) -> pa.Table | None:
+    """A changes table of schema 1 (no ``title``) with null titles: it is a history, which
+    an upgrade must carry on, not start afresh as it may the other tables."""
+    without = pa.schema([f for f in CHANGES if f.name != "title"])
+    table = read_table(enriched_dir, "changes", without)
+    if table is None:
+        return None
+    return table.append_column(CHANGES.field("title"), pa.nulls(table.num_rows, pa.string()))

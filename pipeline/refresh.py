@@ -33,6 +33,7 @@ from pipeline.store.unchanged import (
 
 if TYPE_CHECKING:
     from pipeline.fetch import Progress
+    from pipeline.outputs.publish import OutputRequest
     from pipeline.services.http import OnWait, Sleep
 
 __all__ = ["data_lock", "run_parse", "run_refresh"]
@@ -46,14 +47,17 @@ def run_refresh(
     progress: Progress | None = None,
     clock: Clock = lambda: datetime.now(UTC),
     on_wait: OnWait | None = None,
+    outputs: OutputRequest | None = None,
 ) -> RunReport:
-    """Parse the lists, fetch what is new or stale, publish a new table set.
+    """Parse the lists, fetch what is new or stale, publish a new table set, then rebuild
+    the ``outputs`` asked for (report, exports) in their stable home.
 
     ``on_wait`` hears of each retry wait before ``sleep`` is asked to wait it (a terminal
     shows a countdown).
 
     A run whose lists, settings and code are those of the current tables, with nothing due
-    for a re-check, only records itself (see unchanged.py).
+    for a re-check, only records itself (see unchanged.py); its outputs are rebuilt only
+    when missing or made from other tables (see outputs/publish.py).
     """
     started = clock()
     t0 = time.monotonic()
@@ -67,6 +71,7 @@ def run_refresh(
         if inputs is not None:
             recorded = record_if_unchanged(settings, inputs, started, clock)
             if recorded is not None:
+                _outputs(settings, outputs)
                 return recorded
         # Loaded only now: a run that stops above needs neither the stages nor HTTP.
         from pipeline.services.arxiv import ArxivApi
@@ -94,7 +99,16 @@ def run_refresh(
             carry=unchanged,
             files=state,
         )
+        _outputs(settings, outputs)
     return report
+
+
+def _outputs(settings: Settings, outputs: OutputRequest | None) -> None:
+    # Under the lock: another refresh cannot publish a set while these are read.
+    if outputs:
+        from pipeline.outputs.publish import rebuild_outputs
+
+        rebuild_outputs(settings, outputs)
 
 
 def run_parse(settings: Settings) -> RunReport:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+"""2: ``changes`` gained ``title`` (a removed paper's title is kept there)."""
 
 _UTC = pa.timestamp("us", tz="UTC")
 
@@ -102,6 +103,7 @@ CHANGES = pa.schema(
         pa.field("list", pa.string()),
         pa.field("change", pa.string(), nullable=False),
         pa.field("detail", pa.string()),
+        pa.field("title", pa.string()),
     ]
 )
 

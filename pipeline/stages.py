@@ -422,6 +422,19 @@ def _link_check(
     return check.title_similarity, check.title_mismatch
 
 
+def change_titles(
+    previous: PreviousRun, enriched: Sequence[EnrichedEntry], titles: Mapping[str, str]
+) -> dict[str, str]:
+    """id -> title for change rows: arXiv's title (now, else last run's), else the listed one."""
+    named = {r["arxiv_id"]: r["title"] for r in previous.entries if r["arxiv_id"]}
+    named |= {e.arxiv_id: e.title for e in enriched if e.arxiv_id}
+    old = previous.papers
+    named |= dict(
+        zip(old.column("arxiv_id").to_pylist(), old.column("title").to_pylist(), strict=True)
+    )
+    return named | dict(titles)
+
+
 def assemble_tables(
     previous: PreviousRun,
     plan: RunPlan,
@@ -435,6 +448,9 @@ def assemble_tables(
     """The run's tables from its records, with the findings and what changed since the
     last run; the report's counts too."""
     found = list_findings(enriched, papers)
+    titles = dict(
+        zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
+    )
     refetched = {p.arxiv_id: p for p in fetched.papers if p.arxiv_id in previous.fetched_at}
     old_by_id = {
         row["arxiv_id"]: row for row in ordered(previous.papers, list(refetched)).to_pylist()
@@ -444,6 +460,7 @@ def assemble_tables(
         list_membership((e.list, e.arxiv_id) for e in enriched),
         report.run_id,
         now,
+        change_titles(previous, enriched, titles),
     ) + paper_changes(old_by_id, paper_rows(refetched.values()), report.run_id, now)
     changes = pa.concat_tables(
         [t for t in (previous.table("changes"), build_table(change_rows, CHANGES)) if t is not None]

@@ -3,15 +3,17 @@
 # Logs go to DATA_DIR/logs/refresh-YYYY-MM-DD.log; the pipeline's own lock makes an
 # overlapping run exit 75 at once without touching anything.
 # Usage (crontab):  17 3 * * *  /path/to/project/scripts/cron_refresh.sh [refresh options]
+# It keeps DATA_DIR/site/index.html and DATA_DIR/export/* up to date too (OUTPUTS= to stop).
 set -uo pipefail
 project=$(cd "$(dirname "$0")/.." && pwd)
 data_dir=${DATA_DIR:-$project/data}
 python=${PYTHON:-$project/.venv/bin/python}
+read -ra outputs <<<"${OUTPUTS---report --export bibtex,csv,jsonl,csljson,ris}"
 mkdir -p "$data_dir/logs"
 log="$data_dir/logs/refresh-$(date -u +%Y-%m-%d).log"
 {
   echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) refresh"
-  cd "$project" && "$python" -m pipeline refresh --data-dir "$data_dir" "$@"
+  cd "$project" && "$python" -m pipeline refresh --data-dir "$data_dir" "${outputs[@]}" "$@"
 } >>"$log" 2>&1
 code=$?
 case $code in

@@ -19,7 +19,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.schemas import AUTHORS, ENTRIES, PAPERS
+from pipeline.schemas import AUTHORS, CHANGES, CITATIONS, ENTRIES, PAPERS
+from pipeline.venues import ENTRY_VENUE_SOURCES, normalize_venue
 
 QUALITY = pa.schema(
     [
@@ -238,8 +239,63 @@ def _entry(list_name: str, line: int, section: str, title: str, **fields: Any) -
     return row
 
 
-def write_sample_tables(data_dir: Path) -> None:
-    """Write entries, papers, authors and quality tables under ``data_dir/enriched``."""
+def _citation_rows(papers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Counts from both sources for most papers; one paper unknown to OpenAlex, one to
+    both (all values null), and ties, as real sources give them."""
+    rows = []
+    for i, paper in enumerate(papers):
+        for source in ("semanticscholar", "openalex"):
+            unknown = i == 7 or (source == "openalex" and i == 4)
+            count = None if unknown else (i * 37) % 400 + (5 if source == "openalex" else 0)
+            rows.append(
+                {
+                    "arxiv_id": paper["arxiv_id"],
+                    "source": source,
+                    "citation_count": count,
+                    "influential_citation_count": None
+                    if unknown or source == "openalex"
+                    else (count or 0) // 10,
+                    "venue": None,
+                    "year": None,
+                    "oa_url": None
+                    if unknown
+                    else f"https://example.org/oa/{paper['arxiv_id']}.pdf",
+                    "fetched_at": FETCHED_AT,
+                }
+            )
+    return rows
+
+
+def _change_rows(papers: list[dict[str, Any]], main: str) -> list[dict[str, Any]]:
+    """A first run that added every paper, then a week later: a new version, a title
+    change, and a paper removed from the list (no longer in the papers table)."""
+    first = datetime(2025, 1, 1, 3, 17, tzinfo=UTC)
+    rows = [
+        {"run_id": "20250101T031700Z", "at": first, "arxiv_id": p["arxiv_id"], "list": main,
+         "change": "added", "detail": None, "title": p["title"]}
+        for p in papers
+    ]  # fmt: skip
+    later, run = FETCHED_AT, "20250115T083012Z"
+    rows += [
+        {"run_id": run, "at": later, "arxiv_id": papers[0]["arxiv_id"], "list": None,
+         "change": "new_version", "detail": "v3 -> v4", "title": papers[0]["title"]},
+        {"run_id": run, "at": later, "arxiv_id": papers[1]["arxiv_id"], "list": None,
+         "change": "title_changed", "detail": "Old title -> " + papers[1]["title"],
+         "title": papers[1]["title"]},
+        {"run_id": run, "at": later, "arxiv_id": REMOVED_ID, "list": main,
+         "change": "removed", "detail": None, "title": REMOVED_TITLE},
+    ]  # fmt: skip
+    return rows
+
+
+REMOVED_ID = "2301.99999"
+REMOVED_TITLE = "A Removed Paper on Diffusion Alignment"
+"""A paper the latest run saw leave the list: only changes.parquet still names it."""
+
+
+def write_sample_tables(data_dir: Path, citations: bool = True, changes: bool = True) -> None:
+    """Write entries, papers, authors and quality tables under ``data_dir/enriched``, and
+    citations and changes unless told not to."""
     papers = _paper_rows()
     main, extra = "awesome-diffusion.md", "reading-group.md"
     entries = []
@@ -248,6 +304,15 @@ def write_sample_tables(data_dir: Path) -> None:
         if i % 6 == 0:
             line += 2  # a heading between sections
         venue = _VENUES[i % len(_VENUES)]
+        normalized, source = normalize_venue(
+            dict(
+                zip(
+                    ENTRY_VENUE_SOURCES,
+                    (venue, paper["journal_ref"], paper["comment"]),
+                    strict=True,
+                )
+            )
+        )
         listed_version = 2 if paper["version"] > 1 and i % 2 else None
         suffix = f"v{listed_version}" if listed_version else ""
         entries.append(
@@ -264,6 +329,8 @@ def write_sample_tables(data_dir: Path) -> None:
                 arxiv_version=listed_version,
                 resolution="title" if i == 5 else "link",
                 status="enriched",
+                venue_normalized=normalized,
+                venue_source=source,
             )
         )
         line += 1
@@ -359,10 +426,15 @@ def write_sample_tables(data_dir: Path) -> None:
     ]
     out = data_dir / "enriched"
     out.mkdir(parents=True, exist_ok=True)
-    for name, rows, schema in (
+    tables = [
         ("entries", entries, ENTRIES),
         ("papers", papers, PAPERS),
         ("authors", authors, AUTHORS),
         ("quality", quality, QUALITY),
-    ):
+    ]
+    if citations:
+        tables.append(("citations", _citation_rows(papers), CITATIONS))
+    if changes:
+        tables.append(("changes", _change_rows(papers, main), CHANGES))
+    for name, rows, schema in tables:
         pq.write_table(pa.Table.from_pylist(rows, schema=schema), out / f"{name}.parquet")

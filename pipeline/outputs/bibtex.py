@@ -2,9 +2,12 @@
 
 ``@article`` / ``@inproceedings`` when the record names a journal or proceedings, ``@misc``
 for a preprint; every entry carries ``eprint``, ``archivePrefix = {arXiv}`` and
-``primaryClass`` so that biblatex and natbib styles can print the arXiv identifier. Citation
-keys are ``<lastname><year><word>`` from the first author, the year of version 1 and the
-first significant title word.
+``primaryClass`` so that biblatex styles can print the arXiv identifier, and a preprint says
+``arXiv:ID`` in ``howpublished`` for natbib's styles, which ignore ``eprint``. Citation keys
+are ``<familyname><year><word>`` from the first author, the year of version 1 (the ``year``
+field's) and the first significant title word. Text goes through pylatexenc, so that what
+pdflatex, BibTeX, biber and pandoc read is the text arXiv gave; letters of other scripts
+(CJK, Cyrillic) are transliterated with text-unidecode, as pdflatex cannot set them.
 """
 
 from __future__ import annotations
@@ -14,12 +17,28 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from pipeline.outputs.citation import Citation, EntryType, citations
+from pylatexenc.latexencode import (
+    RULE_DICT,
+    UnicodeToLatexConversionRule,
+    UnicodeToLatexEncoder,
+)
+from text_unidecode import unidecode
+
+from pipeline.outputs.citation import Citation, EntryType, citations, split_name
+from pipeline.outputs.formats import ExportOptions
 from pipeline.titles import escape_specials
 
 if TYPE_CHECKING:
     from pipeline.store.read import CurrentTables
 
+_OVERRIDES = {
+    **{"í": r"\'i", "ì": r"\`i", "î": r"\^i", "ï": r"\"i", "ĩ": r"\~i", "ī": r"\=i"},
+    # pylatexenc's \DJ and \dj exist only in the T1 font encoding: pdflatex's default
+    # (OT1) stops on them. Serbian and Croatian write Đ as Dj where it is unavailable.
+    **{"Đ": "Dj", "đ": "dj"},
+}
+"""Letters spelt otherwise than pylatexenc does. Accented i as ``\\'i``, not ``\\'\\i``:
+LaTeX draws both alike today, and pandoc reads ``\\'\\i`` as a dotless i plus an accent."""
 _ACCENTS = {
     "\u0300": "`",
     "\u0301": "'",
@@ -36,52 +55,8 @@ _ACCENTS = {
     "\u0327": "c",
     "\u0328": "k",
 }
-"""Unicode combining mark -> LaTeX accent command."""
-_ABOVE = set("\u0300\u0301\u0302\u0303\u0304\u0306\u0308\u030a\u030b\u030c")
-"""Accents drawn above the letter: on i and j they take the dotless \\i and \\j."""
-_LETTERS = {
-    "ß": r"{\ss}",
-    "ø": r"{\o}",
-    "Ø": r"{\O}",
-    "æ": r"{\ae}",
-    "Æ": r"{\AE}",
-    "œ": r"{\oe}",
-    "Œ": r"{\OE}",
-    "ł": r"{\l}",
-    "Ł": r"{\L}",
-    "å": r"{\aa}",
-    "Å": r"{\AA}",
-    "\u0131": r"{\i}",  # dotless i
-    "\u2013": "--",  # en dash
-    "\u2014": "---",  # em dash
-    "\u2018": "`",
-    "\u2019": "'",
-    "\u201c": "``",
-    "\u201d": "''",
-    "\u00a0": "~",
-}
-_SPECIAL = {
-    "&": r"\&",
-    "%": r"\%",
-    "_": r"\_",
-    "#": r"\#",
-    "$": r"\$",
-    "^": r"\^{}",
-    "~": r"{\textasciitilde}",
-    "\\": r"{\textbackslash}",
-}
-"""Characters LaTeX reads as syntax in running text."""
-_ASCII_FOLD = {
-    "ß": "ss",
-    "ø": "o",
-    "æ": "ae",
-    "œ": "oe",
-    "ł": "l",
-    "đ": "d",
-    "þ": "th",
-    "\u0131": "i",
-}
-"""Letters NFKD does not split into an ASCII base letter, for citation keys."""
+"""Unicode combining mark -> LaTeX accent command, for letters pylatexenc has no rule for
+(Vietnamese ``ọ``, ``ầ``: a base letter and one or two marks)."""
 _STOPWORDS = frozenset(
     {
         "a", "an", "the", "on", "of", "in", "for", "to", "and", "with", "via", "from", "by",
@@ -90,45 +65,61 @@ _STOPWORDS = frozenset(
     }
 )  # fmt: skip
 """Words skipped for the title word of a citation key, as Google Scholar's keys do."""
-_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
-_GROUP_WORDS = re.compile(r"\b(collaboration|consortium|team|group|project)\b", re.IGNORECASE)
-_LATEX_TOKEN = re.compile(r"\\(?:[A-Za-z]+|.)|[{}]|[^\\{}]", re.DOTALL)
+_LATEX_TOKEN = re.compile(r"\\(?:[A-Za-z]+|.)|[{}]|[^\\{}]+", re.DOTALL)
 _COMMAND = re.compile(r"\\(?:[A-Za-z]+|.)")
+_NON_LATIN_RUN = re.compile(r"[^\x00-\u024f\u0370-\u03ff\u1e00-\u1eff\u2000-\u2bff\s]+")
+"""Runs of letters of scripts other than Latin and Greek (CJK, Cyrillic, Arabic...), which
+pdflatex cannot set without extra packages: they are transliterated."""
 
 
-def _latex_char(ch: str) -> str:
-    """One non-ASCII character in LaTeX, or itself when LaTeX has no ASCII spelling of it."""
-    if ch in _LETTERS:
-        return _LETTERS[ch]
+def _accented(ch: str) -> str:
+    """A Latin letter with combining marks as nested LaTeX accents; else a transliteration."""
     decomposed = unicodedata.normalize("NFD", ch)
     base, marks = decomposed[0], decomposed[1:]
     if not (base.isascii() and base.isalpha() and marks and all(m in _ACCENTS for m in marks)):
-        return ch  # Greek, CJK, symbols: kept as UTF-8, which biber and bibtex8 pass through.
-    body = "\\" + base if base in "ij" and marks[0] in _ABOVE else base
+        return str(unidecode(ch))  # a symbol pylatexenc does not know: its ASCII spelling
+    body = base
     for depth, mark in enumerate(marks):
         cmd = _ACCENTS[mark]
-        # Letter commands (\c, \v) need a space before a bare letter; nested ones a group.
+        # Letter commands (\\c, \\v) need a space before a bare letter; nested ones a group.
         if depth:
             body = f"\\{cmd}{{{body}}}"
         else:
             body = f"\\{cmd} {body}" if cmd.isalpha() else f"\\{cmd}{body}"
-    return "{" + body + "}"
+    return "{" + body + "}"  # braced: BibTeX then treats it as one letter
+
+
+_ENCODER = UnicodeToLatexEncoder(
+    conversion_rules=[
+        UnicodeToLatexConversionRule(RULE_DICT, {ord(k): v for k, v in _OVERRIDES.items()}),
+        "defaults",
+    ],
+    non_ascii_only=False,
+    replacement_latex_protection="braces-all",
+    unknown_char_policy=_accented,
+    unknown_char_warning=False,
+)
+
+
+def transliterate(text: str) -> str:
+    """Runs of non-Latin, non-Greek letters in ASCII (``王伟`` -> ``Wang Wei``), the rest as is."""
+    return _NON_LATIN_RUN.sub(lambda m: unidecode(m.group()).strip(), text)
+
+
+def _escape_plain(text: str) -> str:
+    """Text without LaTeX -> LaTeX that pdflatex sets: specials escaped, accents and Greek
+    as commands (pylatexenc), other scripts transliterated."""
+    return str(_ENCODER.unicode_to_latex(transliterate(text)))
 
 
 def _escape_text(text: str) -> str:
     """Running text -> LaTeX, keeping the LaTeX commands and brace groups arXiv titles carry."""
     out = []
     for token in _LATEX_TOKEN.findall(text):
-        if token.startswith("\\") and len(token) > 1:
-            out.append(token)  # already LaTeX: \emph, \"o, \&
-        elif token in "{}":
-            out.append(token)
-        elif token in _SPECIAL:
-            out.append(_SPECIAL[token])
-        elif token.isascii():
-            out.append(token)
+        if (token.startswith("\\") and len(token) > 1) or token in "{}":
+            out.append(token)  # already LaTeX: \\emph, \\"o, \\&, or a group
         else:
-            out.append(_latex_char(token))
+            out.append(_escape_plain(token))
     return "".join(out)
 
 
@@ -189,37 +180,22 @@ def latex_title(title: str) -> str:
 
 
 def latex_name(name: str) -> str:
-    """One author for BibTeX's ``and``-list: ``Last, Jr., First`` for suffixes, groups braced."""
+    """One author for BibTeX's ``and``-list: ``Last, Jr., First`` for suffixes, ``Last,
+    First`` for a name written family first (``王伟`` -> ``Wang, Wei``), groups braced."""
     name = " ".join(name.replace("{", "").replace("}", "").split())
-    words = name.split(" ")
-    if _GROUP_WORDS.search(name) or " and " in f" {name.lower()} ":
+    parts = split_name(name)
+    if parts.literal:
         # A group name is one unit: BibTeX must not split it into first/last or at "and".
         return "{" + _escape_text(name) + "}"
-    if len(words) > 2 and "," not in name and words[-1].lower() in _SUFFIXES:
-        name = f"{words[-2]}, {words[-1]}, {' '.join(words[:-2])}"
+    if parts.suffix:
+        return f"{_escape_text(parts.family)}, {parts.suffix}, {_escape_text(parts.given)}"
+    if parts.given and name.startswith(parts.family):
+        return f"{_escape_text(parts.family)}, {_escape_text(parts.given)}"
     return _escape_text(name)
 
 
 def _ascii_fold(text: str) -> str:
-    text = "".join(_ASCII_FOLD.get(c, c) for c in text.lower())
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if c.isascii())
-
-
-def _last_name(name: str) -> str:
-    name = " ".join(name.split())
-    if "," in name:
-        return name.split(",")[0]
-    words = [w for w in name.split(" ") if w.lower() not in _SUFFIXES]
-    if not words:
-        return ""
-    if _GROUP_WORDS.search(name):
-        return words[0]
-    last = [words[-1]]
-    for word in reversed(words[:-1]):  # the "von" part: van der Berg -> vanderberg
-        if not word[:1].islower():
-            break
-        last.insert(0, word)
-    return "".join(last)
+    return str(unidecode(text)).lower()
 
 
 _ACCENT_COMMAND = re.compile(r"\\[`'^\"~=.]|\\[cvuHdkrbt](?=\s*\{?[A-Za-z])\s*")
@@ -236,8 +212,10 @@ def _first_word(title: str) -> str:
 
 
 def base_key(first_author: str | None, year: int, title: str) -> str:
-    """``firstauthorYEARfirstword``: lowercase ASCII letters and digits only."""
-    last = re.sub(r"[^a-z0-9]", "", _ascii_fold(_last_name(first_author or "")))
+    """``familynameYEARfirstword``: lowercase ASCII letters and digits only; names in other
+    scripts transliterated (``王伟`` -> ``wang``)."""
+    family = split_name(first_author).family if first_author else ""
+    last = re.sub(r"[^a-z0-9]", "", _ascii_fold(family))
     return f"{last or 'anon'}{year}{_first_word(title)}"
 
 
@@ -252,11 +230,11 @@ def _suffixes() -> Iterator[str]:
 def citation_keys(papers: Sequence[Citation]) -> dict[str, str]:
     """arxiv_id -> key, unique. On a collision the paper first submitted keeps the bare key
     and later ones get ``b``, ``c``...: adding a newer paper never renames a key already
-    cited, and the order does not depend on the order of the table's rows."""
+    cited, and the order does not depend on the order of the table's rows. The key's year
+    is the record's ``year``, so the two never disagree."""
     ordered = sorted(papers, key=lambda p: (p.published, p.arxiv_id))
     bases = {
-        p.arxiv_id: base_key(p.authors[0] if p.authors else None, p.published.year, p.title)
-        for p in ordered
+        p.arxiv_id: base_key(p.authors[0] if p.authors else None, p.year, p.title) for p in ordered
     }
     taken = set(bases.values())
     keys: dict[str, str] = {}
@@ -284,8 +262,11 @@ def _raw(value: str) -> str:
     return value.replace("{", "%7B").replace("}", "%7D").strip()
 
 
-def bibtex_entry(citation: Citation, key: str) -> str:
-    """One ``@type{key, ...}`` entry; every one carries the arXiv eprint fields."""
+def bibtex_entry(citation: Citation, key: str, options: ExportOptions | None = None) -> str:
+    """One ``@type{key, ...}`` entry; every one carries the arXiv eprint fields, a DOI and
+    an unversioned https URL. A preprint names its arXiv id in ``howpublished`` too, which
+    natbib's styles print (they ignore ``eprint``)."""
+    options = options or ExportOptions()
     kind, container_field = _BIBTEX_TYPES[citation.entry_type]
     fields: dict[str, str] = {
         "author": " and ".join(latex_name(a) for a in citation.authors) or "{Anonymous}",
@@ -293,28 +274,33 @@ def bibtex_entry(citation: Citation, key: str) -> str:
     }
     if container_field and citation.container is not None:
         fields[container_field] = _escape_text(citation.container)
+    if citation.entry_type == EntryType.PREPRINT:
+        fields["howpublished"] = _escape_plain(f"{citation.eprint} [{citation.primary_category}]")
     fields |= {
         "year": str(citation.year),
         "eprint": citation.arxiv_id,
         "archivePrefix": "arXiv",
         "primaryClass": citation.primary_category,
+        "doi": _raw(citation.doi),
+        "url": _raw(citation.url),
     }
-    if citation.doi:
-        fields["doi"] = _raw(citation.doi)
-    fields["url"] = _raw(citation.url)
+    if options.abstract and citation.abstract:
+        fields["abstract"] = _escape_text(" ".join(citation.abstract.split()))
+    if options.keywords and citation.sections:
+        fields["keywords"] = _escape_plain(", ".join(citation.sections))
     body = ",\n".join(f"  {name:<13} = {{{value}}}" for name, value in fields.items())
     return f"@{kind}{{{key},\n{body}\n}}\n"
 
 
-def to_bibtex(papers: Sequence[Citation]) -> str:
+def to_bibtex(papers: Sequence[Citation], options: ExportOptions | None = None) -> str:
     """Every paper as one BibTeX entry, ordered by citation key, after a one-line header."""
     keys = citation_keys(papers)
     ordered = sorted(papers, key=lambda c: keys[c.arxiv_id])
-    texts = [bibtex_entry(c, keys[c.arxiv_id]) for c in ordered]
+    texts = [bibtex_entry(c, keys[c.arxiv_id], options) for c in ordered]
     header = f"% {len(texts)} papers exported by arxiv-list-pipeline from arXiv metadata.\n"
     return "\n".join([header, *texts])
 
 
-def render(tables: CurrentTables) -> str:
+def render(tables: CurrentTables, options: ExportOptions) -> str:
     """The ``bibtex`` export format: the papers of ``tables``, venues from their entries."""
-    return to_bibtex(citations(tables.papers.to_pylist(), tables.entries.to_pylist()))
+    return to_bibtex(citations(tables.papers.to_pylist(), tables.entries.to_pylist()), options)

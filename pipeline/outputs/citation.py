@@ -1,13 +1,20 @@
 """Tables -> one neutral bibliographic record per paper (pure), shared by every export format.
 
 What a paper is (an article, a paper in proceedings, a preprint), where it appeared and which
-year to cite are decided here once; a format module (``bibtex``, and any later CSL-JSON or RIS
-writer) only spells the record in its own syntax.
+year to cite are decided here once; a format module (``bibtex``, ``csljson``, ``ris``) only
+spells the record in its own syntax.
 
-The container (journal or proceedings) is the paper's arXiv ``journal_ref`` when it has one,
-else the first non-preprint venue a list gives for it (by list, then line). Its kind follows
-the words in it: proceedings words without journal words make ``inproceedings``; a listed
-venue without journal words is taken for a conference, as most venues in the lists are.
+The container (journal or proceedings) is the normalised venue of the paper's first listing
+that names one (``entries.venue_normalized``: the list's venue, else arXiv's
+``journal_ref`` or comment, else a citation source), so that every format cites "NeurIPS"
+whether the list says "NIPS" or arXiv says "Advances in Neural Information Processing
+Systems 36". Its kind comes from ``venues.venue_kind``; a venue outside that vocabulary is
+a journal when it came from a ``journal_ref`` (conferences are in the vocabulary; a
+``journal_ref`` naming none is mostly a journal) and proceedings otherwise (lists mostly
+name conferences).
+
+The year is always that of version 1 on arXiv: the citation key, the ``year`` field and
+the RIS/CSL dates agree, and a paper does not change year when a venue is learnt later.
 """
 
 from __future__ import annotations
@@ -19,19 +26,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pipeline.venues import COMMENT, JOURNAL_REF, is_preprint, normalize_venue, venue_kind
+
 Row = Mapping[str, Any]
 
-_JOURNAL_LIKE = re.compile(
-    r"journal|transactions|letters|review|magazine|\b(?:tmlr|jmlr|tpami|ijcv|tip|tog|pami|"
-    r"nature|science|pnas|plos)\b",
-    re.IGNORECASE,
-)
-_PROCEEDINGS_LIKE = re.compile(
-    r"proc\.|proceedings|conference|workshop|symposium|\b(?:neurips|nips|icml|iclr|cvpr|"
-    r"iccv|eccv|aaai|ijcai|acl|emnlp|naacl|kdd|siggraph|uai|aistats|colt|corl|icra|iros)\b",
-    re.IGNORECASE,
-)
-_PREPRINT_VENUES = frozenset({"arxiv", "preprint", "corr", "arxiv preprint"})
+ARXIV_DOI_PREFIX = "10.48550/arXiv."
+"""Every arXiv paper has the DataCite DOI ``10.48550/arXiv.<id>`` (arXiv registers them)."""
 
 
 class EntryType(StrEnum):
@@ -60,21 +60,43 @@ class Citation:
     authors: tuple[str, ...]
     """arXiv's ``<author><name>``s, in order."""
     published: datetime
-    """When version 1 was submitted (arXiv's ``<published>``); citation keys use its year."""
-    year: int
-    """The year to cite: the container's year when known, else that of version 1."""
+    """When version 1 was submitted (arXiv's ``<published>``)."""
     container: str | None
-    """The journal or proceedings (``journal_ref`` or listed venue); None for a preprint."""
+    """The journal or proceedings (the normalised venue); None for a preprint."""
     primary_category: str
     """arXiv's ``<arxiv:primary_category>`` (``cs.LG``)."""
     categories: tuple[str, ...]
-    doi: str | None
+    journal_doi: str | None
     """arXiv's ``<arxiv:doi>``, the published version's DOI when the authors gave one."""
-    url: str
-    """The paper's abstract page on arXiv."""
     abstract: str
     journal_ref: str | None
     """arXiv's ``<arxiv:journal_ref>`` as the authors wrote it."""
+    sections: tuple[str, ...] = ()
+    """The list sections that list the paper, in list order: its keywords."""
+
+    @property
+    def year(self) -> int:
+        """The year to cite: that of version 1 (see the module's docstring)."""
+        return self.published.year
+
+    @property
+    def doi(self) -> str:
+        """The journal DOI when the authors gave one, else arXiv's own DOI."""
+        return self.journal_doi or ARXIV_DOI_PREFIX + self.arxiv_id
+
+    @property
+    def url(self) -> str:
+        """The abstract page without a version: it always shows the latest."""
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+    @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.arxiv_id}"
+
+    @property
+    def eprint(self) -> str:
+        """``arXiv:2402.10210``: the form natbib styles and readers recognise."""
+        return f"arXiv:{self.arxiv_id}"
 
 
 def citations(papers: Iterable[Row], entries: Iterable[Row]) -> list[Citation]:
@@ -83,12 +105,33 @@ def citations(papers: Iterable[Row], entries: Iterable[Row]) -> list[Citation]:
     A paper listed twice in ``papers`` is cited once, from its last row.
     """
     rows = list({p["arxiv_id"]: p for p in papers}.values())
-    venues = _listed_venues(entries)
-    return [_citation(paper, venues.get(paper["arxiv_id"])) for paper in rows]
+    listed = sorted((e for e in entries if e.get("arxiv_id")), key=lambda e: (e["list"], e["line"]))
+    venues: dict[str, tuple[str, str | None]] = {}
+    sections: dict[str, list[str]] = {}
+    for entry in listed:
+        arxiv_id = entry["arxiv_id"]
+        found = sections.setdefault(arxiv_id, [])
+        if entry["section"] and entry["section"] not in found:
+            found.append(entry["section"])
+        venue = (entry.get("venue_normalized") or "").strip()
+        if venue and not is_preprint(venue):
+            venues.setdefault(arxiv_id, (venue, entry.get("venue_source")))
+    return [
+        _citation(p, venues.get(p["arxiv_id"]), tuple(sections.get(p["arxiv_id"], ())))
+        for p in rows
+    ]
 
 
-def _citation(paper: Row, venue: tuple[str, int | None] | None) -> Citation:
-    entry_type, container, year = _type_container_year(paper, venue)
+def _citation(
+    paper: Row, venue: tuple[str, str | None] | None, sections: tuple[str, ...]
+) -> Citation:
+    if venue is None:
+        # A paper no entry gives a venue for: arXiv's own fields, normalised the same way.
+        name, source = normalize_venue(
+            {JOURNAL_REF: paper.get("journal_ref"), COMMENT: paper.get("comment")}
+        )
+        venue = (name, source) if name and not is_preprint(name) else None
+    entry_type = EntryType.PREPRINT if venue is None else _kind(*venue)
     return Citation(
         arxiv_id=paper["arxiv_id"],
         version=paper["version"],
@@ -96,45 +139,63 @@ def _citation(paper: Row, venue: tuple[str, int | None] | None) -> Citation:
         title=paper["title"],
         authors=tuple(paper["authors"]),
         published=paper["published"],
-        year=year,
-        container=container,
+        container=None if venue is None else venue[0],
         primary_category=paper["primary_category"],
         categories=tuple(paper["categories"] or ()),
-        doi=paper["doi"],
-        url=paper["abs_url"],
+        journal_doi=paper["doi"],
         abstract=paper["abstract"],
         journal_ref=paper["journal_ref"],
+        sections=sections,
     )
 
 
-def _listed_venues(entries: Iterable[Row]) -> dict[str, tuple[str, int | None]]:
-    """arxiv_id -> (venue, year) of its first listed entry with a non-preprint venue."""
-    venues: dict[str, tuple[str, int | None]] = {}
-    for entry in sorted(entries, key=lambda e: (e["list"], e["line"])):
-        venue = (entry["venue"] or "").strip()
-        if entry["arxiv_id"] and venue and venue.lower() not in _PREPRINT_VENUES:
-            venues.setdefault(entry["arxiv_id"], (venue, entry["year"]))
-    return venues
+def _kind(venue: str, source: str | None) -> EntryType:
+    kind = venue_kind(venue)
+    if kind == "journal" or (kind is None and source == JOURNAL_REF):
+        return EntryType.ARTICLE
+    return EntryType.INPROCEEDINGS
 
 
-def _year_in(text: str) -> int | None:
-    years = re.findall(r"\b(?:19|20)\d\d\b", text)
-    return int(years[-1]) if years else None
+# -- names, for the formats that split them ---------------------------------------------------
+
+_SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
+_GROUP_WORDS = re.compile(r"\b(collaboration|consortium|team|group|project)\b", re.IGNORECASE)
+CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+"""A character of a Chinese, Japanese or Korean script."""
 
 
-def _type_container_year(
-    paper: Row, venue: tuple[str, int | None] | None
-) -> tuple[EntryType, str | None, int]:
-    arxiv_year: int = paper["published"].year
-    ref: str | None = paper["journal_ref"]
-    if ref:
-        year = _year_in(ref) or (venue[1] if venue else None) or arxiv_year
-        if _PROCEEDINGS_LIKE.search(ref) and not _JOURNAL_LIKE.search(ref):
-            return EntryType.INPROCEEDINGS, ref, year
-        return EntryType.ARTICLE, ref, year
-    if venue:
-        name, year = venue[0], venue[1] or arxiv_year
-        if _JOURNAL_LIKE.search(name):
-            return EntryType.ARTICLE, name, year
-        return EntryType.INPROCEEDINGS, name, year
-    return EntryType.PREPRINT, None, arxiv_year
+@dataclass(frozen=True)
+class Name:
+    """An author's name in parts; ``family`` alone (no ``given``) for a group or a name
+    that cannot be split."""
+
+    family: str
+    given: str = ""
+    suffix: str = ""
+    literal: bool = False
+    """A group ("LAION Collaboration"): one unit, never split or reordered."""
+
+
+def split_name(name: str) -> Name:
+    """``Ludwig van der Berg`` -> family ``van der Berg``, given ``Ludwig``; ``Robert Smith
+    Jr.`` -> suffix ``Jr.``; ``王伟`` (written without a space) -> family ``王``, given ``伟``
+    (Chinese, Japanese and Korean names written natively put the family name first)."""
+    name = " ".join(name.split())
+    if _GROUP_WORDS.search(name) or " and " in f" {name.lower()} ":
+        return Name(family=name, literal=True)
+    if "," in name:
+        family, _, rest = name.partition(",")
+        return Name(family=family.strip(), given=rest.strip())
+    words = name.split(" ")
+    suffix = ""
+    if len(words) > 2 and words[-1].lower() in _SUFFIXES:
+        suffix, words = words[-1], words[:-1]
+    if len(words) == 1:
+        word = words[0]
+        if CJK.match(word) and len(word) > 1:
+            return Name(family=word[0], given=word[1:])
+        return Name(family=word, suffix=suffix)
+    start = len(words) - 1
+    while start > 1 and words[start - 1][:1].islower():  # the "von" part
+        start -= 1
+    return Name(family=" ".join(words[start:]), given=" ".join(words[:start]), suffix=suffix)

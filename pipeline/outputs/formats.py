@@ -20,13 +20,23 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class ExportOptions:
+    """What a user may ask of a format beyond the defaults (formats ignore what they lack)."""
+
+    abstract: bool = False
+    """BibTeX: add each paper's ``abstract`` (large; most styles do not print it)."""
+    keywords: bool = False
+    """BibTeX: add ``keywords``, the list sections that list the paper."""
+
+
+@dataclass(frozen=True)
 class ExportFormat:
     name: str
     """What ``--format`` takes."""
-    render: Callable[[CurrentTables], str]
+    render: Callable[[CurrentTables, ExportOptions], str]
     """The whole file's text from the current tables."""
     default_file: str
-    """The file name under ``DIR/enriched/export/`` when ``--output`` is not given."""
+    """The file name under ``DIR/export/`` (and inside an ``--output`` directory)."""
     description: str
     """One line for ``export --help``."""
 
@@ -42,24 +52,40 @@ def register(fmt: ExportFormat) -> None:
     FORMATS[fmt.name] = fmt
 
 
-def _bibtex(tables: CurrentTables) -> str:
+def _bibtex(tables: CurrentTables, options: ExportOptions) -> str:
     from pipeline.outputs import bibtex
 
-    return bibtex.render(tables)
+    return bibtex.render(tables, options)
 
 
-def _csv(tables: CurrentTables) -> str:
+def _csv(tables: CurrentTables, options: ExportOptions) -> str:
     from pipeline.outputs import tabular
 
     return tabular.render_csv(tables)
 
 
-def _jsonl(tables: CurrentTables) -> str:
+def _jsonl(tables: CurrentTables, options: ExportOptions) -> str:
     from pipeline.outputs import tabular
 
     return tabular.render_jsonl(tables)
 
 
+def _csljson(tables: CurrentTables, options: ExportOptions) -> str:
+    from pipeline.outputs import csljson
+
+    return csljson.render(tables)
+
+
+def _ris(tables: CurrentTables, options: ExportOptions) -> str:
+    from pipeline.outputs import ris
+
+    return ris.render(tables)
+
+
 register(ExportFormat("bibtex", _bibtex, "papers.bib", "one BibTeX entry per paper"))
 register(ExportFormat("csv", _csv, "entries.csv", "one row per list entry, joined with its paper"))
 register(ExportFormat("jsonl", _jsonl, "entries.jsonl", "the rows of csv as JSON lines"))
+register(
+    ExportFormat("csljson", _csljson, "papers.json", "CSL-JSON for pandoc, Zotero and citeproc")
+)
+register(ExportFormat("ris", _ris, "papers.ris", "RIS for Zotero, Mendeley and EndNote"))

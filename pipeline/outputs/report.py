@@ -1,23 +1,33 @@
-"""Tables -> one self-contained HTML report with PNG figures beside it.
+"""Tables -> one self-contained HTML page: the maintainer's weekly dashboard.
+
+One file: the figures are SVG data URIs, the script and styles inline, nothing fetched
+(no CDN), so the page can be mailed, copied or opened offline, and replacing it is one
+atomic rename (a reader never sees a page with missing figures). It shows what changed
+recently (``changes.parquet``, with titles), the most cited papers when
+``citations.parquet`` exists, the figures, the quality findings (linked to the list's line
+on GitHub when the list came from there), a view per section, and every paper with its
+arXiv id, PDF, code link, citations and abstract (expanding in place), behind a filter
+that searches abstracts too and says how many rows it shows.
 
 The numbers behind every figure come from pure functions over DataFrames, and each figure
 is followed by a table of the same numbers, so a reader (or a test) can check the plot and
-a screen reader gets the data. ``build_report`` is the only function that touches files: it
-renders into a temporary directory beside the output and moves the page into place only
-when everything rendered, so a failed run never leaves half a page.
+a screen reader gets the data. ``build_report`` is the only function that touches files.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import html
+import io
 import math
-import shutil
-import tempfile
+import re
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import matplotlib as mpl
@@ -28,6 +38,7 @@ from matplotlib.ticker import MaxNLocator
 
 from pipeline.config import Settings
 from pipeline.store.read import TableFrames, read_current
+from pipeline.store.tables import write_file_atomic
 from pipeline.titles import display_title
 
 ENRICHED_STATUS = "enriched"
@@ -122,9 +133,11 @@ def top_authors(authors: pd.DataFrame, papers: pd.DataFrame, n: int = TOP_AUTHOR
 
 def findings(entries: pd.DataFrame, quality: pd.DataFrame | None) -> pd.DataFrame:
     """One row per finding with the entry it is about: kind, list, line, section, title,
-    url, arxiv_id, detail. Without a quality table, the entries' own statuses are used."""
+    url, arxiv_id, the title search's candidate, detail. Without a quality table, the
+    entries' own statuses are used."""
     keys = ["list", "line"]
-    about = entries[[*keys, "section", "title", "url", "arxiv_id"]]
+    shown = [*keys, "section", "title", "url", "arxiv_id", "candidate_id", "candidate_score"]
+    about = entries[[c for c in shown if c in entries]]
     if quality is None:
         problems = entries[entries["status"] != ENRICHED_STATUS]
         found = pd.DataFrame(
@@ -144,43 +157,131 @@ def findings(entries: pd.DataFrame, quality: pd.DataFrame | None) -> pd.DataFram
     return merged.drop(columns="_rank")
 
 
+CHANGES_WINDOW_DAYS = 7
+"""The "changed since" section shows the changes of the week before the newest one."""
+CHANGES_SHOWN = 200
+CHANGES_OPEN = 20
+"""Up to this many recent changes are shown open; more start folded."""
+MOST_CITED = 20
+
+
+def citation_counts(citations: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per cited paper: ``arxiv_id``, one ``citations_<source>`` column per source,
+    and ``citations``, the largest count any source gives (sources count differently; the
+    largest is the one least likely to miss citations)."""
+    if citations is None or citations.empty:
+        return pd.DataFrame({"arxiv_id": pd.Series(dtype=str), "citations": pd.Series(dtype=float)})
+    wide = citations.pivot_table(
+        index="arxiv_id", columns="source", values="citation_count", aggfunc="max"
+    )
+    wide.columns = [f"citations_{c}" for c in wide.columns]
+    wide["citations"] = wide.max(axis=1)
+    return wide.reset_index()
+
+
+def most_cited(papers: pd.DataFrame, counts: pd.DataFrame, n: int = MOST_CITED) -> pd.DataFrame:
+    """The ``n`` papers with most citations (ties by newest first): arxiv_id, title,
+    published, citations and the per-source columns."""
+    known = counts.dropna(subset=["citations"])
+    ranked = papers[["arxiv_id", "title", "published"]].merge(known, on="arxiv_id")
+    ranked = ranked.sort_values(["citations", "published"], ascending=[False, False])
+    return ranked.head(n).reset_index(drop=True)
+
+
+def recent_changes(
+    changes: pd.DataFrame | None, papers: pd.DataFrame, days: int = CHANGES_WINDOW_DAYS
+) -> tuple[pd.Timestamp | None, pd.DataFrame]:
+    """(since, rows): the changes of the ``days`` before the newest one, newest first, each
+    with the paper's title (the change's own, else the paper's, for changes written before
+    the ``title`` column)."""
+    if changes is None or changes.empty:
+        return None, pd.DataFrame(columns=["at", "change", "arxiv_id", "list", "detail", "title"])
+    since = changes["at"].max() - timedelta(days=days)
+    recent = changes[changes["at"] >= since].copy()
+    titles = papers.set_index("arxiv_id")["title"]
+    own = recent["title"] if "title" in recent else pd.Series(None, index=recent.index)
+    recent["title"] = own.where(own.notna(), recent["arxiv_id"].map(titles))
+    recent = recent.sort_values(["at", "change", "arxiv_id"], ascending=[False, True, True])
+    return since, recent.reset_index(drop=True)
+
+
+_RAW_GITHUB = re.compile(r"^https?://raw\.githubusercontent\.com/([^/]+)/([^/]+)/(.+)$")
+_GITHUB_REPO = re.compile(r"^https?://(?:www\.)?github\.com/([^/]+)/([^/]+?)(?:\.git)?/?$")
+_GITHUB_BLOB = re.compile(r"^https?://(?:www\.)?github\.com/([^/]+)/([^/]+)/blob/(.+)$")
+
+
+def list_line_url(list_name: str, line: int) -> str | None:
+    """The list's line on GitHub (plain view, so the line anchor works) when the list came
+    from a GitHub URL; None for a local file or another site."""
+    source = list_name.split("#")[0].split("?")[0]
+    if m := _GITHUB_REPO.match(source):
+        path = f"{m[1]}/{m[2]}/blob/HEAD/README.md"
+    elif m := (_GITHUB_BLOB.match(source) or _RAW_GITHUB.match(source)):
+        path = f"{m[1]}/{m[2]}/blob/{m[3]}"
+    else:
+        return None
+    return f"https://github.com/{path}?plain=1#L{int(line)}"
+
+
 @dataclass(frozen=True)
 class PaperRow:
     arxiv_id: str
     title: str
     url: str
+    pdf_url: str | None
+    code_urls: list[str]
+    abstract: str
     authors: list[str]
     published: str
     sections: list[str]
     venues: list[str]
     category: str
+    citations: int | None
 
 
-def paper_rows(papers: pd.DataFrame, entries: pd.DataFrame) -> list[PaperRow]:
-    """The sortable table's rows, newest first; sections and venues from every listing."""
+def paper_rows(
+    papers: pd.DataFrame, entries: pd.DataFrame, counts: pd.DataFrame | None = None
+) -> list[PaperRow]:
+    """The paper table's rows, newest first; sections, venues and code links from every
+    listing; citations from ``citation_counts``."""
     listed = entries[entries["status"] == ENRICHED_STATUS].sort_values(["list", "line"])
     sections: dict[str, list[str]] = {}
     venues: dict[str, list[str]] = {}
+    code: dict[str, list[str]] = {}
     for entry in listed.to_dict("records"):
         arxiv_id = str(entry["arxiv_id"])
         _add(sections.setdefault(arxiv_id, []), entry["section"])
-        if pd.notna(entry["venue"]):
+        _add(code.setdefault(arxiv_id, []), entry.get("code_url"))
+        venue = entry.get("venue_normalized")
+        venue = venue if isinstance(venue, str) else entry["venue"]
+        if isinstance(venue, str):
             year = f" {int(entry['year'])}" if pd.notna(entry["year"]) else ""
-            _add(venues.setdefault(arxiv_id, []), f"{entry['venue']}{year}")
+            _add(venues.setdefault(arxiv_id, []), f"{venue}{year}")
+    cited = (
+        {} if counts is None else dict(zip(counts["arxiv_id"], counts["citations"], strict=True))
+    )
     ordered = papers.sort_values(["published", "arxiv_id"], ascending=[False, True])
-    return [
-        PaperRow(
-            arxiv_id=str(p["arxiv_id"]),
-            title=display_title(str(p["title"])),
-            url=str(p["abs_url"]),
-            authors=[str(a) for a in p["authors"]],
-            published=p["published"].strftime("%Y-%m-%d"),
-            sections=sections.get(str(p["arxiv_id"]), []),
-            venues=venues.get(str(p["arxiv_id"]), []),
-            category=str(p["primary_category"]),
+    rows = []
+    for p in ordered.to_dict("records"):
+        arxiv_id = str(p["arxiv_id"])
+        count = cited.get(arxiv_id)
+        rows.append(
+            PaperRow(
+                arxiv_id=arxiv_id,
+                title=display_title(str(p["title"])),
+                url=f"https://arxiv.org/abs/{arxiv_id}",
+                pdf_url=f"https://arxiv.org/pdf/{arxiv_id}",
+                code_urls=code.get(arxiv_id, []),
+                abstract=display_title(str(p["abstract"])),
+                authors=[str(a) for a in p["authors"]],
+                published=p["published"].strftime("%Y-%m-%d"),
+                sections=sections.get(arxiv_id, []),
+                venues=venues.get(arxiv_id, []),
+                category=str(p["primary_category"]),
+                citations=None if count is None or pd.isna(count) else int(count),
+            )
         )
-        for p in ordered.to_dict("records")
-    ]
+    return rows
 
 
 def _add(values: list[str], value: object) -> None:
@@ -191,6 +292,8 @@ def _add(values: list[str], value: object) -> None:
 # -- the figures (pure: a Figure per plot, never saved here) --------------------------------
 
 _FIG_WIDTH = 9.0
+LEGEND_WIDTH = 100
+"""Characters of a section name shown in the legend; longer ones end in an ellipsis."""
 _DPI = 130
 _FALLBACK_FONTS = (
     "Noto Sans CJK JP",
@@ -238,7 +341,9 @@ def plot_papers_per_year(counts: pd.DataFrame) -> Figure:
     colors = [f"C{i}" for i in range(len(stacked))]
     for (section, row), color in zip(stacked.iterrows(), colors, strict=True):
         values = [int(v) for v in row]
-        ax.bar(years, values, bottom=bottom, label=_shorten(str(section)), color=color)
+        # Whole section names (up to LEGEND_WIDTH): the legend wraps to one column for them.
+        label = _shorten(str(section), LEGEND_WIDTH)
+        ax.bar(years, values, bottom=bottom, label=label, color=color)
         bottom = [b + v for b, v in zip(bottom, values, strict=True)]
     for x, total in enumerate(bottom):
         ax.annotate(
@@ -257,9 +362,10 @@ def plot_papers_per_year(counts: pd.DataFrame) -> Figure:
     if len(years) > 12:
         ax.tick_params(axis="x", labelrotation=45)
     ax.spines[["top", "right"]].set_visible(False)
+    longest = max((len(_shorten(str(s), LEGEND_WIDTH)) for s in stacked.index), default=0)
     fig.legend(
         loc="outside lower center",
-        ncols=2,
+        ncols=2 if longest <= 40 else 1,
         fontsize=9,
         frameon=False,
         title="Section (first listing)",
@@ -330,9 +436,10 @@ def safe_href(url: object) -> str | None:
     return url if urlsplit(url.strip()).scheme in {"http", "https"} else None
 
 
-def _link(text: object, url: object) -> str:
+def _link(text: object, url: object, attrs: str = "") -> str:
     href = safe_href(url)
-    return f'<a href="{_e(href)}">{_e(text)}</a>' if href else _e(text)
+    extra = f" {attrs}" if attrs else ""
+    return f'<a href="{_e(href)}"{extra}>{_e(text)}</a>' if href else _e(text)
 
 
 def _table(
@@ -352,22 +459,22 @@ def _table(
         for row in rows
     )
     return (
-        f'<table id="{table_id}"{" " + attrs if attrs else ""}>'
+        f'<div class="scroll"><table id="{table_id}"{" " + attrs if attrs else ""}>'
         + (f"<caption>{_e(caption)}</caption>" if caption else "")
-        + f"<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody></table>"
+        + f"<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody></table></div>"
     )
 
 
 def _figure(src: str, alt: str, caption: str, data_table: str) -> str:
     return (
-        f'<figure><img src="{_e(src)}" alt="{_e(alt)}"><figcaption>{_e(caption)}</figcaption>'
+        f'<figure><img src="{src}" alt="{_e(alt)}"><figcaption>{_e(caption)}</figcaption>'
         f"</figure>\n<details><summary>The numbers</summary>\n{data_table}\n</details>"
     )
 
 
 @dataclass(frozen=True)
 class Images:
-    """Relative paths of the figures, as the page references them."""
+    """The figures as the page references them (``data:`` URIs)."""
 
     per_year: str
     versions: str
@@ -375,11 +482,14 @@ class Images:
     authors: str
 
 
-def _summary(tables: TableFrames, stats: VersionStats, found: pd.DataFrame) -> str:
+def _summary(
+    tables: TableFrames, stats: VersionStats, found: pd.DataFrame, counts: pd.DataFrame
+) -> str:
     entries, papers = tables.entries, tables.papers
     median = stats.median_days
     share = f" ({stats.several / stats.papers:.0%})" if stats.papers else ""
     fetched = papers["fetched_at"].max()
+    recent = recent_changes(tables.changes, papers)[1]
     items = [
         ("lists", "Lists", str(entries["list"].nunique())),
         ("sections", "Sections", str(entries["section"].nunique())),
@@ -392,15 +502,104 @@ def _summary(tables: TableFrames, stats: VersionStats, found: pd.DataFrame) -> s
             "n/a" if median is None else f"{median:.0f}",
         ),
         ("findings", "Quality findings", str(len(found))),
+        ("changes", "Changes in the last week of changes", str(len(recent))),
         (
             "fetched",
             "Metadata fetched up to",
             "n/a" if pd.isna(fetched) else fetched.strftime("%Y-%m-%d %H:%M UTC"),
         ),
     ]
+    if tables.citations is not None:
+        known = counts["citations"].dropna()
+        items.append(("cited", "Papers with a citation count", f"{len(known)} of {len(papers)}"))
     return "".join(
         f'<div><dt>{_e(label)}</dt><dd data-key="{key}">{_e(value)}</dd></div>'
         for key, label, value in items
+    )
+
+
+def _paper_link(arxiv_id: object, title: object) -> str:
+    if not isinstance(arxiv_id, str):
+        return _e(title)
+    return _link(title if isinstance(title, str) else arxiv_id, f"https://arxiv.org/abs/{arxiv_id}")
+
+
+def _changes_html(tables: TableFrames) -> str:
+    since, recent = recent_changes(tables.changes, tables.papers)
+    if since is None:
+        return (
+            "<p>No changes recorded yet: <code>changes.parquet</code> fills from the next "
+            "refresh.</p>"
+        )
+    kinds = recent["change"].value_counts()
+    summary = ", ".join(f"{n} {_e(k).replace('_', ' ')}" for k, n in kinds.items()) or "none"
+    rows = [
+        [
+            _e(r["at"].strftime("%Y-%m-%d %H:%M")),
+            _e(str(r["change"]).replace("_", " ")),
+            _paper_link(
+                r["arxiv_id"], display_title(r["title"]) if isinstance(r["title"], str) else None
+            ),
+            _e(r["arxiv_id"]),
+            _e(r["list"]),
+            _e(r["detail"]),
+        ]
+        for r in recent.head(CHANGES_SHOWN).to_dict("records")
+    ]
+    more = len(recent) - CHANGES_SHOWN
+    note = f'<p class="note">{more} more in <code>changes.parquet</code>.</p>' if more > 0 else ""
+    headers = ["When (UTC)", "Change", "Paper", "arXiv", "List", "Detail"]
+    # A first run adds every paper: a long list starts folded, so the dashboard stays short.
+    opened = " open" if len(recent) <= CHANGES_OPEN else ""
+    return (
+        f"<p>Since {since:%Y-%m-%d %H:%M} UTC (the week before the newest change): "
+        f"{summary}. Removed papers keep the title they had.</p>\n"
+        f"<details{opened}><summary>{len(recent)} change(s)</summary>\n"
+        + _table("table-changes", headers, rows)
+        + note
+        + "</details>"
+    )
+
+
+def _most_cited_html(papers: pd.DataFrame, counts: pd.DataFrame) -> str:
+    top = most_cited(papers, counts)
+    if top.empty:
+        return "<p>No citation counts yet: the sources did not know these papers.</p>"
+    sources = [c for c in top.columns if c.startswith("citations_")]
+    rows = [
+        [
+            str(i + 1),
+            _paper_link(r["arxiv_id"], display_title(str(r["title"]))),
+            str(int(r["citations"])),
+            *(_e("" if pd.isna(r[c]) else int(r[c])) for c in sources),
+            r["published"].strftime("%Y"),
+        ]
+        for i, r in enumerate(top.to_dict("records"))
+    ]
+    names = [c.removeprefix("citations_") for c in sources]
+    return _table(
+        "table-most-cited",
+        ["#", "Paper", "Citations", *names, "Year"],
+        rows,
+        "Most cited papers: the largest count any source gives",
+    )
+
+
+def _sections_html(entries: pd.DataFrame, papers: pd.DataFrame) -> str:
+    listed = entries[entries["status"] == ENRICHED_STATUS]
+    rows = []
+    for section in section_order(entries):
+        in_section = entries[entries["section"] == section]
+        ids = listed[listed["section"] == section]["arxiv_id"].dropna().unique()
+        years = papers[papers["arxiv_id"].isin(ids)]["published"].dt.year
+        span = f"{years.min()} to {years.max()}" if len(years) else ""
+        button = (
+            f'<button type="button" class="show-section" data-section="{_e(section)}">'
+            f"{_e(section)}</button>"
+        )
+        rows.append([button, str(len(in_section)), str(len(ids)), _e(span)])
+    return "<p>Pick a section to see only its papers in the table below.</p>\n" + _table(
+        "table-sections", ["Section", "Entries", "Papers", "Years"], rows
     )
 
 
@@ -431,128 +630,219 @@ def _findings_html(found: pd.DataFrame, derived: bool) -> str:
         parts.append("<p>No findings: every entry resolved to an arXiv paper.</p>")
     for kind, group in found.groupby("kind", sort=False):
         label = KIND_LABELS.get(str(kind), str(kind).replace("_", " ").capitalize())
-        rows = [
-            [
-                _e(f"{r['list']}:{r['line']}"),
-                _e(r["section"]),
-                _link(r["title"], r["url"]),
-                _link(r["arxiv_id"], f"https://arxiv.org/abs/{r['arxiv_id']}")
-                if isinstance(r["arxiv_id"], str)
-                else "",
-                _e(r["detail"]),
-            ]
-            for r in group.to_dict("records")
-        ]
+        rows = [_finding_row(r) for r in group.to_dict("records")]
         parts.append(
             f'<h3 id="finding-{_e(kind)}">{_e(label)} <span class="count">{len(group)}</span></h3>'
         )
-        headers = ["Where", "Section", "Listed title", "arXiv", "Detail"]
+        headers = ["Where", "Section", "Listed title", "arXiv", "Candidate", "Detail"]
         attrs = f'class="findings" data-kind="{_e(kind)}"'
         parts.append(_table(f"findings-{_e(kind)}", headers, rows, attrs=attrs))
     return "\n".join(parts)
 
 
-def _papers_table(rows: list[PaperRow]) -> str:
-    headers = ["Title", "Authors", "Published", "Section", "Venue", "Category"]
-    head = "".join(f'<th scope="col"><button type="button">{h}</button></th>' for h in headers)
-    body = []
-    for r in rows:
-        shown = ", ".join(r.authors[:AUTHORS_SHOWN])
-        more = len(r.authors) - AUTHORS_SHOWN
-        if more > 0:
-            shown += f" + {more} more"
-        body.append(
-            f'<tr data-arxiv-id="{_e(r.arxiv_id)}">'
-            f"<td>{_link(r.title, r.url)}</td>"
-            f'<td title="{_e(", ".join(r.authors))}">{_e(shown)}</td>'
-            f"<td>{_e(r.published)}</td>"
-            f"<td>{_e('; '.join(r.sections))}</td>"
-            f"<td>{_e('; '.join(r.venues))}</td>"
-            f"<td>{_e(r.category)}</td></tr>\n"
+def _finding_row(r: Mapping[Hashable, Any]) -> list[str]:
+    where = f"{r['list']}:{r['line']}"
+    line = r["line"]
+    url = list_line_url(str(r["list"]), int(line)) if isinstance(line, int | float) else None
+    arxiv_id, candidate = r["arxiv_id"], r.get("candidate_id")
+    score = r.get("candidate_score")
+    shown = (
+        f"{candidate} ({score:.0f})"
+        if isinstance(score, float) and not math.isnan(score)
+        else candidate
+    )
+    return [
+        _link(where, url),
+        _e(r["section"]),
+        _link(r["title"], r["url"]),
+        _link(arxiv_id, f"https://arxiv.org/abs/{arxiv_id}") if isinstance(arxiv_id, str) else "",
+        _link(shown, f"https://arxiv.org/abs/{candidate}") if isinstance(candidate, str) else "",
+        _e(r["detail"]),
+    ]
+
+
+def _paper_cells(r: PaperRow, with_citations: bool) -> str:
+    shown = ", ".join(r.authors[:AUTHORS_SHOWN])
+    more = len(r.authors) - AUTHORS_SHOWN
+    if more > 0:
+        shown += f" + {more} more"
+    links = [_link("PDF", r.pdf_url)] + [
+        _link("code" if i == 0 else f"code {i + 1}", url) for i, url in enumerate(r.code_urls)
+    ]
+    title_link = _link(r.title, r.url, 'class="title"')
+    title = (
+        f'<td data-sort="{_e(r.title)}">{title_link}'
+        f"<details><summary>abstract</summary><p>{_e(r.abstract)}</p></details></td>"
+    )
+    cited = ""
+    if with_citations:
+        value = "" if r.citations is None else str(r.citations)
+        cited = (
+            f'<td class="num" data-sort="{-1 if r.citations is None else r.citations}">{value}</td>'
         )
+    ids = f"{_link(r.arxiv_id, r.url)}<br>{' · '.join(link for link in links if link)}"
     return (
-        '<table id="table-papers" class="sortable">'
-        f"<thead><tr>{head}</tr></thead>\n<tbody>\n{''.join(body)}</tbody></table>"
+        title
+        + f'<td class="ids">{ids}</td>'
+        + f'<td title="{_e(", ".join(r.authors))}">{_e(shown)}</td>'
+        + f"<td>{_e(r.published)}</td>"
+        + f"<td>{_e('; '.join(r.sections))}</td>"
+        + f"<td>{_e('; '.join(r.venues))}</td>"
+        + cited
+        + f"<td>{_e(r.category)}</td>"
+    )
+
+
+def _papers_table(rows: list[PaperRow], with_citations: bool) -> str:
+    headers = ["Title", "arXiv", "Authors", "Published", "Section", "Venue"]
+    headers += ["Citations"] if with_citations else []
+    headers += ["Category"]
+    head = "".join(f'<th scope="col"><button type="button">{h}</button></th>' for h in headers)
+    body = [
+        f'<tr data-arxiv-id="{_e(r.arxiv_id)}" data-sections="{_e(chr(31).join(r.sections))}">'
+        f"{_paper_cells(r, with_citations)}</tr>\n"
+        for r in rows
+    ]
+    return (
+        '<div class="scroll"><table id="table-papers" class="sortable">'
+        f"<thead><tr>{head}</tr></thead>\n<tbody>\n{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _papers_html(tables: TableFrames, counts: pd.DataFrame) -> str:
+    rows = paper_rows(tables.papers, tables.entries, counts)
+    options = "".join(
+        f'<option value="{_e(s)}">{_e(s)}</option>' for s in section_order(tables.entries)
+    )
+    return (
+        '<p class="controls"><label>Filter: <input type="search" id="paper-filter" '
+        'placeholder="title, author, abstract, id…"></label> '
+        '<label>Section: <select id="section-filter"><option value="">all sections</option>'
+        f"{options}</select></label> "
+        f'<output id="paper-count" for="paper-filter section-filter">{len(rows)} of {len(rows)} '
+        'shown</output></p>\n<p class="note">Click a column header to sort; '
+        "<em>abstract</em> opens a paper's abstract in place.</p>\n"
+        + _papers_table(rows, tables.citations is not None)
     )
 
 
 _CSS = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#1f2328;margin:0 auto;
-max-width:1100px;padding:0 1.2rem 3rem}
+max-width:1200px;padding:0 1rem 3rem}
 h1{margin:1.5rem 0 .2rem}h2{margin-top:2.5rem;border-bottom:1px solid #d0d7de}
-nav a{margin-right:1rem}figure{margin:1rem 0}img{max-width:100%;height:auto}
+nav{display:flex;flex-wrap:wrap;gap:.2rem 1rem}figure{margin:1rem 0}
+img{max-width:100%;height:auto}
 figcaption,.note,caption{color:#57606a;font-size:.9rem}caption{text-align:left}
-dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(13rem,1fr));gap:.6rem}
+dl{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.6rem}
 dl div{border:1px solid #d0d7de;border-radius:6px;padding:.5rem .8rem}dt{color:#57606a;
 font-size:.85rem}dd{margin:0;font-size:1.4rem;font-weight:600}
+.scroll{overflow-x:auto}
 table{border-collapse:collapse;width:100%;font-size:.88rem;margin:.5rem 0}
 th{white-space:nowrap}
 th,td{border-bottom:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}
-tbody tr:nth-child(even){background:#f6f8fa}#table-per-year td,#table-per-year th+th{
+tbody tr:nth-child(even){background:#f6f8fa}#table-per-year td,#table-per-year th+th,td.num{
 text-align:right}.count{color:#57606a;font-weight:400}
+#table-papers td:first-child{min-width:16rem}td.ids{white-space:nowrap}
+details summary{cursor:pointer;color:#57606a;font-size:.85rem}details p{margin:.3rem 0}
 .sortable thead th{position:sticky;top:0;background:#fff}
 .sortable button{all:unset;cursor:pointer;font-weight:600}
 .sortable button::after{content:" \\2195";color:#8c959f}
 th[aria-sort=ascending] button::after{content:" \\2191"}
 th[aria-sort=descending] button::after{content:" \\2193"}
-input[type=search]{font:inherit;padding:.3rem .5rem;width:20rem;max-width:100%}
+button.show-section{all:unset;cursor:pointer;color:#0969da;text-decoration:underline}
+.controls{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center}
+input[type=search],select{font:inherit;padding:.3rem .5rem;max-width:100%}
+input[type=search]{width:20rem}#paper-count{color:#57606a}
+@media (max-width:600px){dl{grid-template-columns:1fr 1fr}dd{font-size:1.1rem}
+th{white-space:normal}#table-papers td:first-child{min-width:12rem}}
 """
 
 _JS = """
-// Click a header to sort by that column, again to reverse; the box filters rows by text.
+// Click a header to sort by that column, again to reverse. The box and the section menu
+// filter the rows (the box searches all of a row's text, abstract included).
 for (const table of document.querySelectorAll("table.sortable")) {
   const headers = [...table.tHead.rows[0].cells], body = table.tBodies[0];
   headers.forEach((th, col) => th.querySelector("button").addEventListener("click", () => {
     const up = th.getAttribute("aria-sort") !== "ascending";
     headers.forEach((h) => h.removeAttribute("aria-sort"));
     th.setAttribute("aria-sort", up ? "ascending" : "descending");
-    const text = (row) => row.cells[col].textContent.trim();
+    const key = (row) => row.cells[col].dataset.sort ?? row.cells[col].textContent.trim();
     const rows = [...body.rows].sort((a, b) =>
-      text(a).localeCompare(text(b), undefined, {numeric: true, sensitivity: "base"}));
+      key(a).localeCompare(key(b), undefined, {numeric: true, sensitivity: "base"}));
     body.append(...(up ? rows : rows.reverse()));
   }));
 }
 const filter = document.getElementById("paper-filter");
-filter.addEventListener("input", () => {
-  const q = filter.value.toLowerCase();
-  for (const row of document.querySelectorAll("#table-papers tbody tr"))
-    row.hidden = !row.textContent.toLowerCase().includes(q);
-});
+const section = document.getElementById("section-filter");
+const count = document.getElementById("paper-count");
+const rows = [...document.querySelectorAll("#table-papers tbody tr")];
+function apply() {
+  const q = filter.value.toLowerCase(), s = section.value;
+  let shown = 0;
+  for (const row of rows) {
+    const hit = row.textContent.toLowerCase().includes(q) &&
+      (!s || row.dataset.sections.split("\\u001f").includes(s));
+    row.hidden = !hit;
+    shown += hit;
+  }
+  count.textContent = `${shown} of ${rows.length} shown`;
+}
+filter.addEventListener("input", apply);
+section.addEventListener("change", apply);
+for (const button of document.querySelectorAll("button.show-section"))
+  button.addEventListener("click", () => {
+    section.value = button.dataset.section;
+    apply();
+    document.getElementById("papers").scrollIntoView();
+  });
 """
 
 
 def render_html(tables: TableFrames, images: Images) -> str:
-    """The whole page; ``images`` are the figures' paths relative to it."""
+    """The whole page; ``images`` are the figures as the page references them."""
     stats = version_stats(tables.papers)
     found = findings(tables.entries, tables.quality)
+    counts = citation_counts(tables.citations)
     lists = ", ".join(sorted(tables.entries["list"].unique()))
-    sections = _sections(tables, images, stats, found)
+    sections = _sections(tables, images, stats, found, counts)
     nav = "".join(f'<a href="#{key}">{_e(title)}</a>' for key, title, _ in sections)
     body = "\n".join(
         f'<section id="{key}">\n<h2>{_e(title)}</h2>\n{content}\n</section>'
         for key, title, content in sections
     )
+    summary = _summary(tables, stats, found, counts)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>Paper list report: {_e(lists)}</title>\n<style>{_CSS}</style>\n</head>\n"
         f"<body>\n<header>\n<h1>Paper list report</h1>\n<p>{_e(lists)}</p>\n</header>\n"
         f"<nav>{nav}</nav>\n"
-        f'<section id="summary">\n<h2>Summary</h2>\n<dl>{_summary(tables, stats, found)}</dl>\n'
+        f'<section id="summary">\n<h2>Summary</h2>\n<dl>{summary}</dl>\n'
         f"</section>\n{body}\n<script>{_JS}</script>\n</body>\n</html>\n"
     )
 
 
 def _sections(
-    tables: TableFrames, images: Images, stats: VersionStats, found: pd.DataFrame
+    tables: TableFrames,
+    images: Images,
+    stats: VersionStats,
+    found: pd.DataFrame,
+    counts: pd.DataFrame,
 ) -> list[tuple[str, str, str]]:
     """``(anchor, heading, HTML)`` for each section after the summary, in page order."""
     entries, papers = tables.entries, tables.papers
-    counts = papers_per_year(papers, entries)
+    per_year = papers_per_year(papers, entries)
     categories = primary_categories(papers)
     authors = top_authors(tables.authors, papers)
     versions_table, categories_table, authors_table = _number_tables(stats, categories, authors)
+    cited = (
+        [("most-cited", "Most cited", _most_cited_html(papers, counts))]
+        if tables.citations is not None
+        else []
+    )
     return [
+        ("changes", "Changed recently", _changes_html(tables)),
+        *cited,
         (
             "per-year",
             "Papers per year",
@@ -561,9 +851,10 @@ def _sections(
                 "Stacked bar chart of papers per year by section",
                 "Papers by year of their first arXiv version, stacked by the section that first "
                 "lists them.",
-                _per_year_table(counts),
+                _per_year_table(per_year),
             ),
         ),
+        ("by-section", "Sections", _sections_html(entries, papers)),
         (
             "versions",
             "Versions",
@@ -596,13 +887,7 @@ def _sections(
             ),
         ),
         ("quality", "Quality findings", _findings_html(found, tables.quality is None)),
-        (
-            "papers",
-            "All papers",
-            '<p><label>Filter: <input type="search" id="paper-filter" '
-            'placeholder="title, author, section…"></label> Click a column header to sort.</p>\n'
-            + _papers_table(paper_rows(papers, entries)),
-        ),
+        ("papers", "All papers", _papers_html(tables, counts)),
     ]
 
 
@@ -653,40 +938,42 @@ def figures(tables: TableFrames) -> dict[str, Figure]:
 
 
 def default_output(data_dir: Path) -> Path:
-    return Settings(data_dir=data_dir).enriched_dir / "report" / "index.html"
+    return Settings(data_dir=data_dir).site_dir / "index.html"
 
 
-def build_report(data_dir: Path, output: Path | None = None) -> Path:
-    """Write the report of ``data_dir``'s tables to ``output`` (figures in ``<stem>_files/``
-    beside it) and return its path. Raises InputError when there are no tables."""
-    tables = read_current(Settings(data_dir=data_dir).enriched_dir).to_pandas()
+def svg_data_uri(fig: Figure) -> str:
+    """The figure as an SVG ``data:`` URI: text drawn as paths (the page looks the same
+    whatever fonts the reader has), fixed ids and no date (the same tables give the same
+    bytes), and a tight box, so no label is cut."""
+    buffer = io.BytesIO()
+    with mpl.rc_context({"svg.fonttype": "path", "svg.hashsalt": "report"}):
+        fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def render_report(tables: TableFrames) -> str:
+    """The page for ``tables``, figures embedded (pure but for matplotlib's work)."""
+    with plot_style():
+        uris = {stem: svg_data_uri(fig) for stem, fig in figures(tables).items()}
+    images = Images(
+        per_year=uris["papers_per_year"],
+        versions=uris["versions"],
+        categories=uris["categories"],
+        authors=uris["authors"],
+    )
+    return render_html(tables, images)
+
+
+def build_report(
+    data_dir: Path, output: Path | None = None, tables: TableFrames | None = None
+) -> Path:
+    """Write the report of ``data_dir``'s tables to ``output`` (default
+    ``DIR/site/index.html``; a directory gets ``index.html`` inside) in one atomic
+    replace, and return its path. Raises InputError when there are no tables."""
+    if tables is None:
+        tables = read_current(Settings(data_dir=data_dir).enriched_dir).to_pandas()
     output = output or default_output(data_dir)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    assets = f"{output.stem}_files"
-    staging = Path(tempfile.mkdtemp(prefix=f".{output.stem}-", dir=output.parent))
-    try:
-        (staging / assets).mkdir()
-        with plot_style():
-            for stem, fig in figures(tables).items():
-                fig.savefig(staging / assets / f"{stem}.png", dpi=_DPI)
-        images = Images(
-            per_year=f"{assets}/papers_per_year.png",
-            versions=f"{assets}/versions.png",
-            categories=f"{assets}/categories.png",
-            authors=f"{assets}/authors.png",
-        )
-        (staging / output.name).write_text(render_html(tables, images), encoding="utf-8")
-        _move_into_place(staging, output, assets)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    if output.is_dir():
+        output = output / "index.html"
+    write_file_atomic(output, render_report(tables).encode("utf-8"))
     return output
-
-
-def _move_into_place(staging: Path, output: Path, assets: str) -> None:
-    # Figures first, then the page: a reader sees the old page or the new one, and at worst
-    # the old page with new figures for an instant, never a page with missing figures.
-    target = output.parent / assets
-    if target.exists():
-        target.rename(staging / "previous")
-    (staging / assets).rename(target)
-    (staging / output.name).replace(output)

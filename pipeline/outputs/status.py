@@ -59,7 +59,13 @@ def render_status(settings: Settings, now: datetime | None = None) -> str:
     if changes is not None and len(changes):
         latest = changes.tail(CHANGES_SHOWN).iloc[::-1].copy()
         latest["at"] = latest["at"].dt.strftime("%Y-%m-%d %H:%M")
-        columns = ["at", "change", "arxiv_id", "list", "detail"]
+        # The change's own title (kept for removed papers), else the paper's current one.
+        known = (
+            {} if papers is None else dict(zip(papers["arxiv_id"], papers["title"], strict=True))
+        )
+        own = latest["title"] if "title" in latest else pd.Series(None, index=latest.index)
+        latest["title"] = own.where(own.notna(), latest["arxiv_id"].map(known))
+        columns = ["at", "change", "arxiv_id", "title", "list", "detail"]
         parts.append(_section(f"Latest changes ({len(changes)} in all)", latest[columns]))
     return "\n".join(parts).rstrip() + "\n"
 

@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 QUALITY_COLUMNS = ("list", "line", "kind", "detail")
 """The columns of ``quality`` that outputs use; a table with more is still read."""
+CITATION_COLUMNS = ("arxiv_id", "source", "citation_count", "influential_citation_count")
+CHANGE_COLUMNS = ("run_id", "at", "arxiv_id", "list", "change", "detail")
+"""The columns of ``changes`` outputs need; ``title`` (schema 2) is added as nulls when an
+older table lacks it."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class TableFrames:
     papers: pd.DataFrame
     authors: pd.DataFrame
     quality: pd.DataFrame | None
+    citations: pd.DataFrame | None = None
+    changes: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,10 @@ class CurrentTables:
     papers: pa.Table
     authors: pa.Table
     quality: pa.Table | None
+    citations: pa.Table | None = None
+    """With ``--sources``: one row per paper and source (None without)."""
+    changes: pa.Table | None = None
+    """Every change so far, with a ``title`` column (null where an older table lacked it)."""
 
     def to_pandas(self) -> TableFrames:
         return TableFrames(
@@ -53,6 +63,8 @@ class CurrentTables:
             papers=self.papers.to_pandas(),
             authors=self.authors.to_pandas(),
             quality=None if self.quality is None else self.quality.to_pandas(),
+            citations=None if self.citations is None else self.citations.to_pandas(),
+            changes=None if self.changes is None else self.changes.to_pandas(),
         )
 
 
@@ -77,20 +89,29 @@ def read_current(enriched_dir: Path) -> CurrentTables:
                 "run `make refresh` to rebuild it"
             )
         tables[name] = table
-    return CurrentTables(**tables, quality=_read_quality(enriched_dir / "quality.parquet"))
+    changes = _read_optional(enriched_dir / "changes.parquet", CHANGE_COLUMNS)
+    if changes is not None and "title" not in changes.column_names:
+        changes = changes.append_column("title", pa.nulls(changes.num_rows, pa.string()))
+    return CurrentTables(
+        **tables,
+        quality=_read_optional(enriched_dir / "quality.parquet", QUALITY_COLUMNS),
+        citations=_read_optional(enriched_dir / "citations.parquet", CITATION_COLUMNS),
+        changes=changes,
+    )
 
 
-def _read_quality(path: Path) -> pa.Table | None:
+def _read_optional(path: Path, columns: tuple[str, ...]) -> pa.Table | None:
+    """A table that only some runs write, as written; None when there is none."""
     if not path.exists():
         return None
     try:
-        quality = pq.ParquetFile(path).read()
+        table = pq.ParquetFile(path).read()
     except (OSError, pa.ArrowException) as err:
         raise InputError(f"cannot read {path}: {err}; run `make refresh` to rebuild it") from err
-    missing = [c for c in QUALITY_COLUMNS if c not in quality.column_names]
+    missing = [c for c in columns if c not in table.column_names]
     if missing:
         raise InputError(f"{path} lacks the columns {missing}; run `make refresh` to rebuild it")
-    return quality
+    return table
 
 
 def read_as_written(enriched_dir: Path, name: str) -> pa.Table | None:

@@ -59,6 +59,7 @@ def test_removed_entries_cost_nothing_and_shrink_the_tables(
     settings: Settings, seed_arxiv: FakeArxiv
 ) -> None:
     run_refresh(settings)
+    titles = {p["arxiv_id"]: p["title"] for p in _read(settings, "papers")}
     path = _list(settings)
     text = path.read_text(encoding="utf-8")
     gone = ["2305.16381", "2302.12192"]  # DPOK and "Aligning Text-to-Image Models..."
@@ -74,6 +75,8 @@ def test_removed_entries_cost_nothing_and_shrink_the_tables(
     assert sorted((c["change"], c["arxiv_id"]) for c in rows) == [
         ("removed", i) for i in sorted(gone)
     ]
+    # The papers leave the tables; their change rows keep the titles (schema 2).
+    assert {c["arxiv_id"]: c["title"] for c in rows} == {i: titles[i] for i in gone}
     papers = {p["arxiv_id"] for p in _read(settings, "papers")}
     authors = {a["arxiv_id"] for a in _read(settings, "authors")}
     assert len(papers) == 90 and not papers & set(gone) and not authors & set(gone)

@@ -132,7 +132,9 @@ def test_the_second_run_installs_nothing(project: Path) -> None:
     assert _make(project, python, "refresh").returncode == 0
     _calls(project)
     assert _make(project, python, "refresh").returncode == 0
-    assert _calls(project) == ["-m pipeline refresh --data-dir data"]
+    assert _calls(project) == [
+        "-m pipeline refresh --data-dir data --report --export bibtex,csv,jsonl,csljson,ris"
+    ]
 
 
 def test_a_dev_install_is_also_a_runtime_install(project: Path) -> None:

@@ -231,6 +231,9 @@ def test_cron_script_is_quiet_on_success_and_loud_on_failure(
     assert done.returncode == 0 and done.stdout == ""
     [log] = (settings.data_dir / "logs").glob("refresh-*.log")
     assert "refresh: 97 entries" in log.read_text()
+    # The report and exports are kept in their stable home too.
+    assert (settings.data_dir / "site" / "index.html").is_file()
+    assert (settings.data_dir / "export" / "papers.bib").is_file()
 
     seed_arxiv.fail_next(100, status=503, retry_after=1)
     done = subprocess.run(

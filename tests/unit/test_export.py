@@ -22,11 +22,15 @@ from pipeline.outputs.bibtex import (
     latex_name,
     latex_title,
     to_bibtex,
+    transliterate,
 )
 from pipeline.outputs.citation import EntryType, citations
 from pipeline.outputs.export import export_tables
+from pipeline.outputs.formats import ExportOptions
 from pipeline.schemas import ENTRIES, PAPERS
 from pipeline.store.read import read_current
+from pipeline.titles import display_title
+from pipeline.venues import normalize_venue
 from tests.sample_tables import write_sample_tables
 
 
@@ -71,11 +75,16 @@ def test_bibtex_parses_into_one_entry_per_paper(bibtex: str, papers: pd.DataFram
         assert entry.entry_type in {"misc", "article", "inproceedings"}
         assert entry["archivePrefix"] == "arXiv"
         assert entry["primaryClass"] == paper["primary_category"]
-        assert entry["url"] == paper["abs_url"]
-        if pd.notna(paper["doi"]):
-            assert entry["doi"] == paper["doi"]
-        else:
-            assert "doi" not in entry.fields_dict
+        # Unversioned https: the abstract page of the latest version, whatever it is.
+        assert entry["url"] == f"https://arxiv.org/abs/{entry['eprint']}"
+        expected_doi = (
+            paper["doi"] if pd.notna(paper["doi"]) else f"10.48550/arXiv.{entry['eprint']}"
+        )
+        assert entry["doi"] == expected_doi
+        # The key's year is the year field's: version 1's.
+        assert entry["year"] == str(paper["published"].year) and entry["year"] in entry.key
+        if entry.entry_type == "misc":  # natbib prints howpublished, not eprint
+            assert entry["howpublished"] == f"arXiv:{entry['eprint']} [{paper['primary_category']}]"
         for field in entry.fields:
             assert braces_balanced(field.value), (entry.key, field.key)
 
@@ -136,7 +145,9 @@ def test_bibtex_escaping_survives_a_latex_decoder(bibtex: str, papers: pd.DataFr
         for shown, name in zip(names, paper["authors"], strict=True):
             # "Smith, Jr., Robert" is "Robert Smith Jr." reordered for BibTeX.
             words = sorted(LatexNodes2Text().latex_to_text(shown).replace(",", " ").split())
-            assert words == sorted(name.split()), (shown, name)
+            # Other scripts are transliterated for pdflatex (王伟 -> Wang, Wei), Đ spelt Dj.
+            expected = transliterate(name).replace("Đ", "Dj").replace("đ", "dj")
+            assert words == sorted(expected.split()), (shown, name)
     assert checked_titles >= len(papers) // 2
 
 
@@ -156,8 +167,13 @@ def test_latex_title_protects_capitals_and_math() -> None:
         "{DPO} for {ImageReward:} Learning to Rank"
     )
     assert latex_title(r"$\mathcal{O}(n)$ Bounds") == r"{$\mathcal{O}(n)$} Bounds"
-    assert latex_title("Café 50% Off") == r"Caf{\'e} 50\% Off"
-    assert latex_title("Cost $5 & Up") == r"Cost \$5 \& Up"
+    assert latex_title("Café 50% Off") == r"Caf{\'e} 50{\%} Off"
+    assert latex_title("Cost $5 & Up") == r"Cost {\$}5 {\&} Up"
+    # Greek compiles with pdflatex; quotes and dashes are LaTeX's own.
+    assert latex_title("Δ-Tuning — “Aligned”") == (
+        r"{{\ensuremath{\Delta}}-Tuning} {\textemdash} "
+        r"{\textquotedblleft}Aligned{\textquotedblright}"
+    )
     assert latex_title("Broken {Brace") == "Broken Brace"
     assert latex_title(r"Schr\"odinger \emph{Bridges}") == r"Schr\"odinger \emph{Bridges}"
 
@@ -165,13 +181,16 @@ def test_latex_title_protects_capitals_and_math() -> None:
 @pytest.mark.parametrize(
     ("name", "latex"),
     [
-        ("José García-López", r"Jos{\'e} Garc{\'\i}a-L{\'o}pez"),
+        # \'i, not \'\i: pandoc reads the latter as a dotless i and an accent.
+        ("José García-López", r"Jos{\'e} Garc{\'i}a-L{\'o}pez"),
         ("Søren Hauberg", r"S{\o}ren Hauberg"),
         ("Robert Smith Jr.", "Smith, Jr., Robert"),
         ("LAION Collaboration", "{LAION Collaboration}"),
         ("Research and Development Team", "{Research and Development Team}"),
         ("Ngọc Trần", r"Ng{\d o}c Tr{\`{\^a}}n"),
-        ("王伟", "王伟"),
+        ("王伟", "Wang, Wei"),
+        ("Đorđe Petrović", r"{Dj}or{dj}e Petrovi{\'c}"),
+        ("Иван Петров", "Ivan Petrov"),
     ],
 )
 def test_latex_name(name: str, latex: str) -> None:
@@ -200,56 +219,65 @@ def _paper(arxiv_id: str, journal_ref: str | None = None) -> dict[str, object]:
 def _entry(line: int, arxiv_id: str, venue: str | None, year: int | None) -> dict[str, object]:
     row: dict[str, object] = dict.fromkeys(ENTRIES.names)
     row.update(list="l.md", line=line, section="S", title="A Title", resolution="link")
+    normalized, source = normalize_venue({"list": venue})
     row.update(status="enriched", arxiv_id=arxiv_id, venue=venue, year=year)
+    row.update(venue_normalized=normalized, venue_source=source)
     return row
 
 
-def test_entry_type_follows_journal_ref_then_listed_venue() -> None:
+def test_entry_type_and_container_follow_the_normalised_venue() -> None:
     papers = [
         _paper("1", "Phys. Rev. Lett. 120 (2018) 1"),
-        _paper("2", "Proceedings of NeurIPS 2021"),
+        _paper("2", "Advances in Neural Information Processing Systems 34 (NeurIPS 2021)"),
         _paper("3"),
         _paper("4"),
         _paper("5"),
     ]
     entries = [
         _entry(1, "3", "arXiv", 2020),
-        _entry(2, "3", "CVPR", 2022),
-        _entry(3, "4", "TMLR", 2023),
+        _entry(2, "3", "CVPR 2022", 2022),
+        _entry(3, "4", "Transactions on Machine Learning Research", 2023),
         _entry(4, "5", "arXiv", 2020),
     ]
     library = _parse(to_bibtex(citations(papers, entries)))
     found = {e["eprint"]: e for e in library.entries}
-    assert (found["1"].entry_type, found["1"]["journal"], found["1"]["year"]) == (
-        "article",
-        "Phys. Rev. Lett. 120 (2018) 1",
-        "2018",
-    )
-    assert (found["2"].entry_type, found["2"]["booktitle"]) == (
-        "inproceedings",
-        "Proceedings of NeurIPS 2021",
-    )
-    assert (found["3"].entry_type, found["3"]["booktitle"], found["3"]["year"]) == (
-        "inproceedings",
-        "CVPR",
-        "2022",
-    )
+    # No entry names paper 1 and 2: arXiv's journal_ref, normalised, decides.
+    assert (found["1"].entry_type, found["1"]["journal"]) == ("article", "Phys. Rev. Lett.")
+    assert (found["2"].entry_type, found["2"]["booktitle"]) == ("inproceedings", "NeurIPS")
+    assert (found["3"].entry_type, found["3"]["booktitle"]) == ("inproceedings", "CVPR")
     assert (found["4"].entry_type, found["4"]["journal"]) == ("article", "TMLR")
-    assert (found["5"].entry_type, found["5"]["year"]) == ("misc", "2020")
+    assert (found["5"].entry_type, found["5"]["howpublished"]) == ("misc", "arXiv:5 [cs.LG]")
+    # Whatever the venue's year, the year cited is version 1's, as in the key.
+    assert {e["year"] for e in library.entries} == {"2020"}
+    assert all("2020" in e.key for e in library.entries)
+
+
+def test_abstract_and_keywords_only_when_asked() -> None:
+    papers = [_paper("1") | {"abstract": "We show 50% gains & more."}]
+    entries = [_entry(1, "1", "arXiv", 2020)]
+    plain = _parse(to_bibtex(citations(papers, entries))).entries[0]
+    assert "abstract" not in plain.fields_dict and "keywords" not in plain.fields_dict
+    both = ExportOptions(abstract=True, keywords=True)
+    rich = _parse(to_bibtex(citations(papers, entries), both)).entries[0]
+    assert rich["abstract"] == r"We show 50{\%} gains {\&} more."
+    assert rich["keywords"] == "S"
 
 
 # -- CSV and JSON lines -----------------------------------------------------------------
 
 
 def _expected_columns() -> list[str]:
-    return [*ENTRIES.names, *(f"paper_{c}" for c in PAPERS.names)]
+    citations = ["citations_semanticscholar", "citations_openalex"]
+    citations += ["influential_citations_semanticscholar", "citation_count", "oa_url"]
+    return [*ENTRIES.names, "arxiv", *(f"paper_{c}" for c in PAPERS.names), *citations]
 
 
 def test_csv_has_one_row_per_entry_joined_with_its_paper(
     data_dir: Path, entries: pd.DataFrame, papers: pd.DataFrame
 ) -> None:
     path = export_tables(data_dir, "csv")
-    assert path == data_dir / "enriched" / "export" / "entries.csv"
+    assert path == data_dir / "export" / "entries.csv"
+    assert path.read_text(encoding="utf-8").startswith('"list","line",'), "text is quoted"
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     assert len(rows) == len(entries)
     assert list(rows[0]) == _expected_columns()
@@ -257,6 +285,9 @@ def test_csv_has_one_row_per_entry_joined_with_its_paper(
     for row, entry in zip(rows, entries.itertuples(), strict=True):
         assert (row["list"], int(row["line"])) == (entry.list, entry.line)
         assert row["year"] == ("" if pd.isna(entry.year) else str(int(entry.year)))
+        assert row["arxiv"] == (
+            f"arXiv:{entry.arxiv_id}" if isinstance(entry.arxiv_id, str) else ""
+        )
         if entry.arxiv_id in by_id.index:
             paper = by_id.loc[entry.arxiv_id]
             assert row["paper_arxiv_id"] == entry.arxiv_id
@@ -275,7 +306,7 @@ def test_jsonl_has_real_arrays_nulls_and_utc_timestamps(
     data_dir: Path, entries: pd.DataFrame, papers: pd.DataFrame
 ) -> None:
     path = export_tables(data_dir, "jsonl")
-    assert path == data_dir / "enriched" / "export" / "entries.jsonl"
+    assert path == data_dir / "export" / "entries.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == len(entries)
     by_id = papers.set_index("arxiv_id")
@@ -299,6 +330,51 @@ def test_unicode_is_kept_in_csv_and_jsonl(data_dir: Path, papers: pd.DataFrame) 
     accented = next(n for names in papers["authors"] for n in names if not n.isascii())
     for fmt in ("csv", "jsonl"):
         assert accented in export_tables(data_dir, fmt).read_text(encoding="utf-8")
+
+
+# -- CSL-JSON and RIS, read by their consumers -------------------------------------------
+
+
+def test_csljson_renders_through_a_csl_processor(data_dir: Path, papers: pd.DataFrame) -> None:
+    from citeproc import Citation as CslCitation
+    from citeproc import CitationItem, CitationStylesBibliography, CitationStylesStyle, formatter
+    from citeproc.source.json import CiteProcJSON
+
+    path = export_tables(data_dir, "csljson")
+    assert path == data_dir / "export" / "papers.json"
+    items = json.loads(path.read_text(encoding="utf-8"))
+    assert len(items) == len(papers)
+    keys = {e.key for e in _parse(export_tables(data_dir, "bibtex").read_text()).entries}
+    assert {i["id"] for i in items} == keys, "the same keys as the BibTeX export"
+    style = CitationStylesStyle("harvard-cite-them-right", validate=False)
+    bibliography = CitationStylesBibliography(style, CiteProcJSON(items), formatter.plain)
+    for item in items:
+        bibliography.register(CslCitation([CitationItem(item["id"])]))
+    rendered = [str(entry) for entry in bibliography.bibliography()]
+    assert len(rendered) == len(papers)
+    by_title = {display_title(t) for t in papers["title"]}
+    for text in rendered:
+        assert any(title in text for title in by_title), text
+        assert "https://doi.org/10." in text
+    assert any("Schrödinger Bridges" in text for text in rendered), "LaTeX decoded"
+
+
+def test_ris_round_trips_through_rispy(data_dir: Path, papers: pd.DataFrame) -> None:
+    import rispy
+
+    text = export_tables(data_dir, "ris").read_text(encoding="utf-8")
+    records = rispy.loads(text)
+    by_id = papers.set_index("arxiv_id")
+    assert len(records) == len(papers)
+    for record in records:
+        arxiv_id = record["accession_number"].removeprefix("arXiv:")
+        paper = by_id.loc[arxiv_id]
+        assert record["title"] == display_title(paper["title"])
+        assert len(record["authors"]) == len(paper["authors"])
+        assert record["year"] == str(paper["published"].year)
+        assert record["urls"] == [f"https://arxiv.org/abs/{arxiv_id}"]
+        assert set(paper["categories"]) <= set(record["keywords"])
+    assert rispy.loads(rispy.dumps(records)) == records
 
 
 # -- the edge ---------------------------------------------------------------------------
@@ -329,7 +405,7 @@ def test_tables_of_another_schema_say_what_to_run(tmp_path: Path) -> None:
 
 
 def test_unknown_format_lists_the_choices(data_dir: Path) -> None:
-    with pytest.raises(InputError, match="bibtex, csv, jsonl"):
+    with pytest.raises(InputError, match="bibtex, csv, jsonl, csljson, ris"):
         export_tables(data_dir, "xml")  # type: ignore[arg-type]
 
 
@@ -343,17 +419,17 @@ def test_one_record_per_paper_says_what_it_is_and_where_it_appeared() -> None:
     assert list(found) == ["1", "2", "3"]
     assert (found["1"].entry_type, found["1"].container, found["1"].year) == (
         EntryType.INPROCEEDINGS,
-        "Proc. ICML 2019",
-        2019,
-    )
-    assert (found["2"].entry_type, found["2"].container, found["2"].year) == (
-        EntryType.ARTICLE,
-        "Nature Physics",
-        2021,
-    )
-    assert (found["3"].entry_type, found["3"].container, found["3"].year) == (
-        EntryType.PREPRINT,
-        None,
+        "ICML",
         2020,
     )
-    assert found["3"].authors == ("Ada Lovelace",) and found["3"].url.endswith("/abs/3v1")
+    # The first listing that names a venue wins (by list, then line).
+    assert (found["2"].entry_type, found["2"].container) == (
+        EntryType.INPROCEEDINGS,
+        "Nature Physics",
+    )
+    assert (found["3"].entry_type, found["3"].container, found["3"].doi) == (
+        EntryType.PREPRINT,
+        None,
+        "10.48550/arXiv.3",
+    )
+    assert found["3"].authors == ("Ada Lovelace",) and found["3"].url == "https://arxiv.org/abs/3"

@@ -6,6 +6,7 @@ of pipeline.outputs.report's helpers, so the two must agree rather than share a 
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,13 +20,14 @@ import pytest
 from pipeline.errors import InputError
 from pipeline.outputs.report import (
     build_report,
+    list_line_url,
     papers_per_year,
     top_authors,
     version_stats,
 )
 from pipeline.schemas import AUTHORS, ENTRIES, PAPERS
 from pipeline.titles import display_title
-from tests.sample_tables import write_sample_tables
+from tests.sample_tables import REMOVED_ID, REMOVED_TITLE, write_sample_tables
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}  # fmt: skip
@@ -128,23 +130,21 @@ def test_report_is_well_formed_html(built: Built) -> None:
             assert href.startswith(("http://", "https://")), href
 
 
-def test_every_image_exists_and_every_figure_is_used(built: Built) -> None:
+def test_every_figure_is_an_embedded_svg(built: Built) -> None:
     sources = built.doc.xpath("//img/@src")
     assert len(sources) == 4
     for src in sources:
-        assert not src.startswith(("/", "http", "data:")), "images are files beside the page"
-        image = built.path.parent / src
-        assert image.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", src
+        assert src.startswith("data:image/svg+xml;base64,"), "figures live inside the page"
+        svg = base64.b64decode(src.split(",", 1)[1])
+        assert b"<svg" in svg
+        assert b'href="http' not in svg and b"<image" not in svg, "an SVG that fetches nothing"
     assert all(img.get("alt") for img in built.doc.xpath("//img"))
-    on_disk = {
-        p.relative_to(built.path.parent).as_posix() for p in built.path.parent.rglob("*.png")
-    }
-    assert on_disk == set(sources)
 
 
-def test_page_and_figures_sit_at_the_default_place_with_nothing_else(built: Built) -> None:
-    assert built.path == built.data_dir / "enriched" / "report" / "index.html"
-    assert sorted(p.name for p in built.path.parent.iterdir()) == ["index.html", "index_files"]
+def test_the_page_is_one_file_at_its_stable_place(built: Built) -> None:
+    assert built.path == built.data_dir / "site" / "index.html"
+    assert sorted(p.name for p in built.path.parent.iterdir()) == ["index.html"]
+    assert "<script src" not in built.text and "<link" not in built.text, "works offline"
 
 
 def _summary(doc: lxml.html.HtmlElement, key: str) -> str:
@@ -230,24 +230,28 @@ def test_paper_table_has_one_linked_row_per_paper(built: Built) -> None:
     papers = built.papers.set_index("arxiv_id")
     (table,) = built.doc.xpath('//table[@id="table-papers"]')
     assert "sortable" in table.get("class")
-    assert _header(built.doc, "table-papers")[:5] == [
-        "Title",
-        "Authors",
-        "Published",
-        "Section",
-        "Venue",
-    ]
+    assert _header(built.doc, "table-papers") == [
+        "Title", "arXiv", "Authors", "Published", "Section", "Venue", "Citations", "Category"
+    ]  # fmt: skip
+    code = built.entries.dropna(subset=["code_url"]).groupby("arxiv_id")["code_url"].first()
     rows = table.xpath("tbody/tr")
     assert sorted(r.get("data-arxiv-id") for r in rows) == sorted(papers.index)
     for row in rows:
-        paper = papers.loc[row.get("data-arxiv-id")]
+        arxiv_id = row.get("data-arxiv-id")
+        paper = papers.loc[arxiv_id]
         (link,) = row.xpath("td[1]/a")
-        assert link.get("href") == paper["abs_url"]
+        assert link.get("href") == f"https://arxiv.org/abs/{arxiv_id}"
         assert link.text_content() == display_title(paper["title"])
-        assert row.xpath("td[3]")[0].text_content() == paper["published"].strftime("%Y-%m-%d")
-        assert row.xpath("td[2]/@title")[0] == ", ".join(paper["authors"])
+        # The abstract expands in place, and the filter's text search reaches it.
+        (abstract,) = row.xpath("td[1]/details/p")
+        assert abstract.text_content() == display_title(paper["abstract"])
+        ids = {a.text_content(): a.get("href") for a in row.xpath("td[2]/a")}
+        assert ids[arxiv_id] == f"https://arxiv.org/abs/{arxiv_id}"
+        assert ids["PDF"] == f"https://arxiv.org/pdf/{arxiv_id}"
+        assert ids.get("code") == code.get(arxiv_id)
+        assert row.xpath("td[4]")[0].text_content() == paper["published"].strftime("%Y-%m-%d")
+        assert row.xpath("td[3]/@title")[0] == ", ".join(paper["authors"])
     assert built.doc.xpath("//script") and "localeCompare" in built.text
-    assert "<script src" not in built.text and "<link" not in built.text, "works offline"
 
 
 def test_without_quality_table_findings_come_from_entry_statuses(tmp_path: Path) -> None:
@@ -261,13 +265,12 @@ def test_without_quality_table_findings_come_from_entry_statuses(tmp_path: Path)
     assert "No quality table" in built.text
 
 
-def test_custom_output_keeps_figures_beside_it(tmp_path: Path) -> None:
+def test_custom_output_in_a_missing_directory_or_a_directory(tmp_path: Path) -> None:
     write_sample_tables(tmp_path / "data")
-    out = tmp_path / "site" / "list.html"
+    out = tmp_path / "new" / "site" / "list.html"
     assert build_report(tmp_path / "data", out) == out
-    doc = lxml.html.document_fromstring(out.read_text(encoding="utf-8"))
-    assert all((out.parent / src).is_file() for src in doc.xpath("//img/@src"))
-    assert {p.name for p in out.parent.iterdir()} == {"list.html", "list_files"}
+    assert {p.name for p in out.parent.iterdir()} == {"list.html"}
+    assert build_report(tmp_path / "data", out.parent) == out.parent / "index.html"
 
 
 def test_empty_tables_still_give_a_page(tmp_path: Path) -> None:
@@ -278,13 +281,13 @@ def test_empty_tables_still_give_a_page(tmp_path: Path) -> None:
     built = _build(tmp_path)
     assert _summary(built.doc, "papers") == "0"
     assert _rows(built.doc, "table-papers") == []
-    assert all((built.path.parent / src).is_file() for src in built.doc.xpath("//img/@src"))
+    assert len(built.doc.xpath("//img/@src")) == 4
 
 
 def test_missing_tables_say_what_to_run(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"no tables in .*enriched.*run `make refresh` first"):
         build_report(tmp_path)
-    assert not (tmp_path / "enriched" / "report").exists()
+    assert not (tmp_path / "site").exists()
 
 
 def test_a_failed_report_leaves_the_previous_one_untouched(tmp_path: Path) -> None:
@@ -295,19 +298,16 @@ def test_a_failed_report_leaves_the_previous_one_untouched(tmp_path: Path) -> No
     with pytest.raises(InputError, match="make refresh"):
         build_report(tmp_path)
     assert page.read_bytes() == before
-    assert sorted(p.name for p in page.parent.iterdir()) == ["index.html", "index_files"]
+    assert sorted(p.name for p in page.parent.iterdir()) == ["index.html"]
 
 
 def test_rebuilding_replaces_the_page_and_leaves_no_temporary_files(tmp_path: Path) -> None:
     write_sample_tables(tmp_path)
     page = build_report(tmp_path)
-    (page.parent / "index_files" / "stale.png").write_bytes(b"old")
+    page.write_text("old", encoding="utf-8")
     build_report(tmp_path)
-    assert sorted(p.name for p in page.parent.iterdir()) == ["index.html", "index_files"]
-    assert not (page.parent / "index_files" / "stale.png").exists()
-
-
-# -- the pure helpers -----------------------------------------------------------------------
+    assert sorted(p.name for p in page.parent.iterdir()) == ["index.html"]
+    assert page.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 def _entries(rows: list[tuple[str, int, str, str | None, str]]) -> pd.DataFrame:
@@ -360,3 +360,81 @@ def test_top_authors_count_papers_not_rows_and_break_ties_by_name() -> None:
     papers = pd.DataFrame({"arxiv_id": ["1", "2", "3"]})
     top = top_authors(authors, papers, n=5)
     assert list(zip(top["name"], top["papers"], strict=True)) == [("Al", 2), ("Bo", 2)]
+
+
+# -- what the dashboard shows ----------------------------------------------------------------
+
+
+def test_changes_section_lists_the_latest_week_with_titles(built: Built) -> None:
+    changes = pd.read_parquet(built.data_dir / "enriched" / "changes.parquet")
+    latest = changes[changes["at"] >= changes["at"].max() - pd.Timedelta(days=7)]
+    rows = built.doc.xpath('//table[@id="table-changes"]/tbody/tr')
+    assert len(rows) == len(latest)
+    shown = {r.xpath("td[3]")[0].text_content(): r.xpath("td[2]")[0].text_content() for r in rows}
+    # A removed paper is no longer in papers.parquet, and still shows by its title.
+    assert REMOVED_ID not in set(built.papers["arxiv_id"])
+    assert shown[REMOVED_ID] == REMOVED_TITLE
+    assert _summary(built.doc, "changes") == str(len(latest))
+
+
+def test_most_cited_is_the_largest_count_of_any_source(built: Built) -> None:
+    citations = pd.read_parquet(built.data_dir / "enriched" / "citations.parquet")
+    best = citations.groupby("arxiv_id")["citation_count"].max().dropna()
+    rows = _rows(built.doc, "table-most-cited")
+    assert len(rows) == min(20, len(best))
+    assert [int(r[2]) for r in rows] == sorted(best, reverse=True)[: len(rows)]
+    cells = {
+        r.get("data-arxiv-id"): r.xpath("td[7]")[0].text_content()
+        for r in built.doc.xpath('//table[@id="table-papers"]/tbody/tr')
+    }
+    assert {k: v for k, v in cells.items() if v} == {k: str(int(v)) for k, v in best.items()}
+
+
+def test_without_citations_there_is_no_citation_column(tmp_path: Path) -> None:
+    write_sample_tables(tmp_path, citations=False, changes=False)
+    built = _build(tmp_path)
+    assert "Citations" not in _header(built.doc, "table-papers")
+    assert not built.doc.xpath('//*[@id="most-cited"]')
+    assert "No changes recorded yet" in built.text
+
+
+def test_filter_controls_count_and_offer_every_section(built: Built) -> None:
+    (count,) = built.doc.xpath('//output[@id="paper-count"]')
+    assert count.text_content() == f"{len(built.papers)} of {len(built.papers)} shown"
+    options = built.doc.xpath('//select[@id="section-filter"]/option/@value')[1:]
+    assert options == list(built.entries.sort_values(["list", "line"])["section"].unique())
+    buttons = built.doc.xpath('//table[@id="table-sections"]//button/@data-section')
+    assert buttons == options
+    # Each paper row carries its sections for the menu (the script splits on U+001F).
+    rows = built.doc.xpath('//table[@id="table-papers"]/tbody/tr')
+    assert all(set(r.get("data-sections").split("\x1f")) <= set(options) for r in rows)
+
+
+def test_candidates_and_github_lines_are_links(tmp_path: Path) -> None:
+    assert list_line_url("https://github.com/o/r", 12) == (
+        "https://github.com/o/r/blob/HEAD/README.md?plain=1#L12"
+    )
+    assert list_line_url("https://github.com/o/r/blob/main/docs/list.md", 3) == (
+        "https://github.com/o/r/blob/main/docs/list.md?plain=1#L3"
+    )
+    assert list_line_url("https://raw.githubusercontent.com/o/r/HEAD/README.md", 5) == (
+        "https://github.com/o/r/blob/HEAD/README.md?plain=1#L5"
+    )
+    assert list_line_url("awesome.md", 3) is None
+    assert list_line_url("https://example.org/list.md", 3) is None
+    # In the page: a list read from GitHub links its lines; a candidate links to arXiv.
+    write_sample_tables(tmp_path)
+    enriched = tmp_path / "enriched"
+    url = "https://github.com/o/r"
+    entries = pd.read_parquet(enriched / "entries.parquet")
+    entries.loc[entries["status"] == "unresolved", "candidate_id"] = "2301.00001"
+    entries["list"] = entries["list"].replace({"awesome-diffusion.md": url})
+    pq.write_table(pa.Table.from_pandas(entries, schema=ENTRIES), enriched / "entries.parquet")
+    quality = pd.read_parquet(enriched / "quality.parquet")
+    quality["list"] = quality["list"].replace({"awesome-diffusion.md": url})
+    quality.to_parquet(enriched / "quality.parquet")
+    doc = _build(tmp_path).doc
+    (unresolved,) = doc.xpath('//table[@data-kind="unresolved"]/tbody/tr')
+    line = int(entries[entries["status"] == "unresolved"]["line"].iloc[0])
+    assert unresolved.xpath("th/a/@href") == [f"{url}/blob/HEAD/README.md?plain=1#L{line}"]
+    assert unresolved.xpath("td[4]/a/@href") == ["https://arxiv.org/abs/2301.00001"]
