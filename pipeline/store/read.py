@@ -69,33 +69,43 @@ class CurrentTables:
 
 
 def read_current(enriched_dir: Path) -> CurrentTables:
-    """Read ``enriched_dir/*.parquet``; InputError saying what to run when they are unusable."""
+    """Read ``enriched_dir/*.parquet``; InputError saying what to run when they are unusable.
+
+    Every table comes from one set: the link is resolved once, so a refresh that switches
+    it meanwhile cannot mix two runs' tables. If that set is pruned while it is being read
+    (two refreshes went by), the new current set is read instead.
+    """
+    current = enriched_dir.resolve()
+    try:
+        return _read_set(current, enriched_dir)
+    except InputError:
+        if current.exists() or enriched_dir.resolve() == current:
+            raise
+        return _read_set(enriched_dir.resolve(), enriched_dir)
+
+
+def _read_set(set_dir: Path, enriched_dir: Path) -> CurrentTables:
     tables: dict[str, pa.Table] = {}
     for name, schema in (("entries", ENTRIES), ("papers", PAPERS), ("authors", AUTHORS)):
-        path = enriched_dir / f"{name}.parquet"
+        path = set_dir / f"{name}.parquet"
         if not path.exists():
             raise InputError(
                 f"no tables in {enriched_dir} ({path.name} is missing); run `make refresh` first"
             )
-        try:
-            table = read_table(enriched_dir, name, schema)
-        except (OSError, pa.ArrowException) as err:
-            raise InputError(
-                f"cannot read {path}: {err}; run `make refresh` to rebuild it"
-            ) from err
+        table = read_table(set_dir, name, schema)
         if table is None:
             raise InputError(
-                f"{path} does not have the columns of this version's {name} table; "
+                f"{enriched_dir / path.name} cannot be read as this version's {name} table; "
                 "run `make refresh` to rebuild it"
             )
         tables[name] = table
-    changes = _read_optional(enriched_dir / "changes.parquet", CHANGE_COLUMNS)
+    changes = _read_optional(set_dir / "changes.parquet", CHANGE_COLUMNS)
     if changes is not None and "title" not in changes.column_names:
         changes = changes.append_column("title", pa.nulls(changes.num_rows, pa.string()))
     return CurrentTables(
         **tables,
-        quality=_read_optional(enriched_dir / "quality.parquet", QUALITY_COLUMNS),
-        citations=_read_optional(enriched_dir / "citations.parquet", CITATION_COLUMNS),
+        quality=_read_optional(set_dir / "quality.parquet", QUALITY_COLUMNS),
+        citations=_read_optional(set_dir / "citations.parquet", CITATION_COLUMNS),
         changes=changes,
     )
 
