@@ -42,6 +42,8 @@ class FindingKind(StrEnum):
     INVALID = "invalid"
     TITLE_MISMATCH = "title_mismatch"
     DUPLICATE = "duplicate"
+    STRUCTURE = "structure"
+    """An entry the list's structure did not give: built from a heading or a line of text."""
 
 
 class ChangeKind(StrEnum):
@@ -80,6 +82,10 @@ class ListEntry:
     """A GitHub/GitLab link of the entry, when it has one."""
     id_problem: str | None = None
     """Why an arXiv-looking link could not be turned into a valid id (entry status "invalid")."""
+    built_from: str | None = None
+    """Set when no list item, row or record gave this entry and the recall pass built it from
+    the nearest text ("entry built from a heading", "id found in text only"); a ``structure``
+    finding quotes it. Not a column of the entries table."""
 
     @property
     def key(self) -> EntryKey:
@@ -192,6 +198,8 @@ class EnrichedEntry:
     doi: str | None
     detail: str | None = None
     """Why the status is what it is (not a column: the findings quote it)."""
+    structure: str | None = None
+    """``ListEntry.built_from`` (not a column: a ``structure`` finding quotes it)."""
 
     @property
     def key(self) -> EntryKey:
@@ -202,5 +210,7 @@ class EnrichedEntry:
         return {name: getattr(self, name) for name in ENTRY_COLUMNS}
 
 
-ENTRY_COLUMNS = tuple(name for name in EnrichedEntry.__dataclass_fields__ if name != "detail")
+ENTRY_COLUMNS = tuple(
+    name for name in EnrichedEntry.__dataclass_fields__ if name not in ("detail", "structure")
+)
 """The entries table's columns in order; tests hold them equal to ``schemas.ENTRIES``."""

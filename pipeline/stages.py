@@ -138,6 +138,7 @@ def enrich(
         openalex_id=external.openalex_id,
         doi=external.doi,
         detail=placed.detail,
+        structure=entry.built_from,
     )
 
 

@@ -13,14 +13,16 @@ from collections.abc import Sequence
 from enum import IntEnum
 from typing import NamedTuple
 
-from pipeline.arxiv_ids import ArxivRef, LinkKind, classify_url, find_arxiv_refs
+from pipeline.arxiv_ids import ArxivRef, LinkKind, classify_url, find_arxiv_refs, normalize_id
 from pipeline.lists.document import Piece
 from pipeline.urls import host_and_path, without_prefix
 
 __all__ = [
+    "BARE_ID_URL_RE",
     "BARE_URL_RE",
     "RefKind",
     "Reference",
+    "bare_id_url",
     "classify_link",
     "label_words",
     "references_in",
@@ -86,6 +88,26 @@ BARE_URL_RE = re.compile(
 )
 """A URL written as text (``https://...``, ``www....``, ``arxiv.org/...``)."""
 
+BARE_ID_URL_RE = re.compile(
+    r"""(?<![\w.-])(?:https?://)?(?:www\.)?arxiv\.org/+(?P<id>\d{4}\.\d{4,5}(?:v\d+)?)"""
+    r"""(?:\.pdf)?/?(?![\w/.-]*[\w/])""",
+    re.IGNORECASE | re.ASCII,
+)
+"""An arXiv link without ``abs/`` or ``pdf/`` (``http://arxiv.org/1412.6980``): arxiv.org
+redirects it to the abstract page, and old lists copied from one another are full of it."""
+
+
+def bare_id_url(href: str) -> ArxivRef | None:
+    """The paper a bare ``arxiv.org/ID`` link opens, None for any other URL."""
+    m = BARE_ID_URL_RE.fullmatch(href.strip().split("#")[0].split("?")[0])
+    if m is None:
+        return None
+    try:
+        return normalize_id(m.group("id"))
+    except ValueError:
+        return None
+
+
 _NON_WORD_RE = re.compile(r"[\W\d_]+")
 
 
@@ -111,6 +133,8 @@ def classify_link(href: str, text: str, piece: int) -> Reference | None:
         return Reference(RefKind.ARXIV_URL, href, cls.ref, None, piece)
     if cls.kind is LinkKind.MALFORMED:
         return Reference(RefKind.MALFORMED, href, None, cls.problem, piece)
+    if (bare := bare_id_url(href)) is not None:
+        return Reference(RefKind.ARXIV_URL, href, bare, None, piece)
     host, path = host_and_path(href)
     host = without_prefix(host)
     if "." not in host:

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 from pipeline import arxiv_ids, models, urls
 from pipeline.errors import InputError, PipelineError
 from pipeline.lists.locate import expand_list_paths, is_url
-from pipeline.lists.readers import parse_text, reader_for
+from pipeline.lists.readers import format_for, parse_document
+from pipeline.lists.recall import ParsedList
 from pipeline.models import ListEntry
 from pipeline.store.tables import write_file_atomic
 
@@ -118,9 +119,12 @@ def _load_remote(
             raise InputError(f"{url}: download failed and no earlier copy exists: {err}") from err
         log.warning("%s: download failed (%s); using the last good copy %s", url, err, copy)
         text = copy.read_text(encoding="utf-8")
-    entries = parse_text(text, url, reader_for(target))
+    fmt = format_for(target, text)
+    if isinstance(fmt, str):
+        raise InputError(f"{url}: {fmt}")
+    entries = parse_document(text, url, fmt).entries
     if not entries:
-        raise InputError(f"{url}: no paper entries found in {target}; is it a Markdown list?")
+        raise InputError(f"{url}: no paper entries found in {target}; is it a paper list?")
     write_file_atomic(copy, text.encode("utf-8"))
     return entries
 
@@ -134,10 +138,15 @@ def _slug(url: str) -> str:
 def load_list_file(path: Path, list_name: str | None = None) -> list[ListEntry]:
     """Read and parse one list file (UTF-8, optional BOM). ``list`` defaults to the file name.
 
-    The reader is chosen by the file's suffix (``readers.reader_for``). Raises InputError
-    naming the file when it cannot be read, is not UTF-8 (with the line of the first bad
-    byte), is empty, or has no paper entries.
+    The reader is chosen by the file's suffix and content (``readers.format_for``). Raises
+    InputError naming the file when it cannot be read, is not UTF-8 (with the line of the
+    first bad byte), is empty, is in no format we read, or has no paper entries.
     """
+    return read_list_file(path, list_name).entries
+
+
+def read_list_file(path: Path, list_name: str | None = None) -> ParsedList:
+    """``load_list_file`` with the exclusions: the ids the file names that are not entries."""
     where = str(path)
     try:
         data = path.read_bytes()
@@ -161,13 +170,16 @@ def load_list_file(path: Path, list_name: str | None = None) -> list[ListEntry]:
             line=line,
         ) from None
     if not text.strip():
-        raise InputError("the list file is empty; expected a Markdown paper list", path=where)
+        raise InputError("the list file is empty; expected a paper list", path=where)
     name = list_name if list_name is not None else path.name
-    entries = parse_text(text, name, reader_for(path.name))
-    if not entries:
+    fmt = format_for(path.name, text)
+    if isinstance(fmt, str):
+        raise InputError(fmt, path=where)
+    parsed = parse_document(text, name, fmt)
+    if not parsed.entries:
         raise InputError(
             "no paper entries found: expected list items or table rows with an arXiv or paper "
             "link, e.g. '* Title. NeurIPS 2024, [[pdf]](https://arxiv.org/abs/2401.00001)'",
             path=where,
         )
-    return entries
+    return parsed
