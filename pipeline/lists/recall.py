@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from pipeline.arxiv_ids import ArxivRef, find_arxiv_refs, normalize_id
 from pipeline.lists.document import Piece, collapse_whitespace, plain_text
-from pipeline.lists.fields import describe, title_like, venue_year
+from pipeline.lists.fields import VenueYear, describe, title_like, venue_year
 from pipeline.lists.links import BARE_ID_URL_RE, BARE_URL_RE, bare_id_url, classify_link
 from pipeline.lists.markdown import inline_pieces
 from pipeline.models import ListEntry
@@ -94,6 +94,7 @@ _LEAD_TAG_RE = re.compile(r"^\s*[\[(]([^\])]{2,40})[\])]\s*")
 _LABEL_WORDS = frozenset(
     "code paper pdf project page video website arxiv demo slides poster supp data".split()
 )
+_LEAD_NUMBER_RE = re.compile(r"^\s*\d{1,4}[.)]\s+")
 _LEAD_MARKS_RE = re.compile(r"^[\s>*+\-\u2022\u25cf\u25aa\u2023]*(?:\d{1,4}[.)]\s+)?")
 
 
@@ -145,12 +146,17 @@ class _Draft(NamedTuple):
     url: str | None
 
 
-def _from_line(line: str, mention: str, ref: ArxivRef) -> _Draft | None:
-    """Title, venue and year from the line naming the id, read as a list item would be."""
-    content = _LEAD_MARKS_RE.sub("", line.strip(), count=1)
+def _split_lead(content: str) -> tuple[str, VenueYear | None]:
+    """"[ICCV 2019] Title ..." -> ("Title ...", ICCV 2019)."""
     lead = venue_year(tag.group(1)) if (tag := _LEAD_TAG_RE.match(content)) else None
     if tag is not None and lead is not None and (lead.venue or lead.year):
-        content = content[tag.end() :]  # "### [ICCV 2019] Title [[pdf]](...)"
+        return content[tag.end() :], lead
+    return content, None
+
+
+def _from_line(line: str, mention: str, ref: ArxivRef) -> _Draft | None:
+    """Title, venue and year from the line naming the id, read as a list item would be."""
+    content, lead = _split_lead(_LEAD_MARKS_RE.sub("", line.strip(), count=1))
     pieces: list[Piece] = inline_pieces(content)
     paper, url = -1, None
     for i, p in enumerate(pieces):
@@ -165,6 +171,9 @@ def _from_line(line: str, mention: str, ref: ArxivRef) -> _Draft | None:
     words = title.lower().split() if title else []
     if words and words[0].strip("[]()") in _LABEL_WORDS and len(words) <= 4:
         title = None  # "[Code (not yet)](...)": a label, not this paper's title
+    elif any(p.kind == "link" and i != paper and title and title in p.text for i, p in
+             enumerate(pieces)):
+        title = None  # the text of another link ("Short Presentation"), not this paper's
     attr = _TITLE_ATTR_RE.search(line[max(0, line.find(mention) - 400) : line.find(mention)])
     if attr is not None:
         title = title_like(attr.group(1) or attr.group(2) or "") or title
@@ -181,12 +190,16 @@ def _plain(line: str) -> str:
     return collapse_whitespace(BARE_URL_RE.sub(" ", text))
 
 
-def _nearest_title(lines: _Lines, number: int, limit: int = 12) -> tuple[str, bool] | None:
-    """The nearest heading or titled line above ``number``: (title, is_heading)."""
+def _nearest_title(
+    lines: _Lines, number: int, limit: int = 12
+) -> tuple[str, int, VenueYear | None] | None:
+    """The nearest heading or titled line above ``number``: (title, its line when it is a
+    heading, else 0)."""
     for k in range(number - 1, max(0, number - 1 - limit), -1):
         if (heading := _heading_text(lines, k)) is not None:
-            title = title_like(_plain(heading))
-            return (title, True) if title else None
+            text, lead = _split_lead(_plain(_LEAD_NUMBER_RE.sub("", heading, count=1)))
+            title = title_like(text)
+            return (title, k, lead) if title else None
         line = lines.line(k)
         if classify_link_in(line):
             return None  # the nearest text belongs to another paper
@@ -194,7 +207,7 @@ def _nearest_title(lines: _Lines, number: int, limit: int = 12) -> tuple[str, bo
             continue  # an abstract, markup, an author line: not a title
         title = title_like(_plain(line)) if line.strip() else None
         if title is not None:
-            return title, False
+            return title, 0, None
     return None
 
 
@@ -207,8 +220,10 @@ def classify_link_in(line: str) -> bool:
 
 
 def _build(
-    lines: _Lines, number: int, mention: Mention, list_name: str, section: str
+    lines: _Lines, number: int, mention: Mention, list_name: str, section: Callable[[int], str]
 ) -> ListEntry | None:
+    """An entry for ``mention`` on line ``number``; ``section`` gives the section at a line."""
+    where = number
     line = lines.line(number)
     raw = lines.text[mention.start : mention.end]
     heading = _heading_text(lines, number)
@@ -222,15 +237,17 @@ def _build(
                 return None
             draft = _Draft(title, None, None, None)
         else:
-            draft = _Draft(near[0], None, None, None)
+            lead = near[2]
+            draft = _Draft(near[0], lead.venue if lead else None, lead.year if lead else None, None)
             built_from = BUILT_FROM_HEADING if near[1] else BUILT_FROM_TEXT
+            where = near[1] or number  # the section is what is above the title heading
     url = draft.url
     if url is None:
         url = raw if "/" in raw else f"https://arxiv.org/abs/{mention.ref.versioned}"
     return ListEntry(
         list=list_name,
         line=number,
-        section=section,
+        section=section(where),
         title=draft.title,
         venue=draft.venue,
         year=draft.year,
@@ -257,15 +274,18 @@ class _Headings:
                 path.append((level, _plain(m.group(2))))
                 self.at.append(number)
                 self.paths.append(tuple(t for _, t in path))
-        titled = len(self.paths) > 0 and len(self.paths[0]) == 1 and self.at[0] <= 3
+        titled = len(self.paths) > 0 and len(self.paths[0]) == 1
         self.skip = 1 if titled and sum(1 for p in self.paths if len(p) == 1) == 1 else 0
 
     def section(self, number: int) -> str | None:
-        """The path of the headings above ``number``; None when the text has none."""
+        """The path of the headings above ``number`` (when ``number`` is a heading, the
+        headings it is under); None when the text has none."""
         if not self.at:
             return None
-        k = bisect.bisect_left(self.at, number) - 1
-        return " / ".join(self.paths[k][self.skip :]) if k >= 0 else ""
+        k = bisect.bisect_left(self.at, number)
+        if k < len(self.at) and self.at[k] == number:
+            return " / ".join(self.paths[k][self.skip : -1])
+        return " / ".join(self.paths[k - 1][self.skip :]) if k > 0 else ""
 
 
 def _section_at(
@@ -309,8 +329,13 @@ def reconcile(
             if reason is None and not markup:
                 reason = _inside_record(entries, lines_of, number)
             if reason is None:
-                section = _section_at(entries, lines_of, number, headings)
-                entry = _build(lines, number, m, list_name, section)
+                entry = _build(
+                    lines,
+                    number,
+                    m,
+                    list_name,
+                    lambda at: _section_at(entries, lines_of, at, headings),
+                )
                 if entry is not None:
                     built.append(entry)
                     by_line[number] = entry
