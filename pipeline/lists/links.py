@@ -26,6 +26,7 @@ __all__ = [
     "classify_link",
     "label_words",
     "references_in",
+    "trim_url",
 ]
 
 
@@ -152,7 +153,7 @@ def classify_link(href: str, text: str, piece: int) -> Reference | None:
     return None
 
 
-def _trim_url(url: str) -> str:
+def trim_url(url: str) -> str:
     """A bare URL without the sentence punctuation or unbalanced bracket that follows it."""
     url = url.rstrip(".,;:!?'\"")
     while (
@@ -171,7 +172,7 @@ def _references_in_text(text: str, out: list[Reference]) -> None:
         return
     spans: list[tuple[int, int]] = []
     for m in BARE_URL_RE.finditer(text):
-        url = _trim_url(m.group(0))
+        url = trim_url(m.group(0))
         spans.append((m.start(), m.start() + len(url)))
         ref = classify_link(url, "", -1)
         if ref is not None:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 from pipeline.arxiv_ids import normalize_id
 from pipeline.lists.document import Block, DocumentEvent, Heading, Piece, PieceBuilder
-from pipeline.lists.links import BARE_URL_RE
+from pipeline.lists.links import BARE_URL_RE, trim_url as _trim_url
 from pipeline.lists.markdown import read_markdown
 
 __all__ = ["is_id_per_line", "read_plain_text", "read_rst"]
@@ -81,7 +81,7 @@ def _rst_pieces(text: str) -> list[Piece]:
     for m in _RST_LINK_RE.finditer(text):
         _rst_text(text[pos : m.start()], builder)
         if m.group(2) is not None:
-            builder.open_link(m.group(2).strip())
+            builder.open_link(_trim_url(m.group(2).strip()))
             builder.text(m.group(1) or m.group(2))
             builder.close_link()
         else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from dataclasses import replace
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -92,8 +93,10 @@ _UNDERLINE_RE = re.compile(r"^\s*([=\-~^\"'`#*+])\1{2,}\s*$")
 _TITLE_ATTR_RE = re.compile(r"""\btitle\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 _LEAD_TAG_RE = re.compile(r"^\s*[\[(]([^\])]{2,40})[\])]\s*")
 _LABEL_WORDS = frozenset(
-    "code paper pdf project page video website arxiv demo slides poster supp data".split()
+    "code paper pdf project page video website arxiv demo slides poster supp data survey here "
+    "link this".split()
 )
+_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _LEAD_NUMBER_RE = re.compile(r"^\s*\d{1,4}[.)]\s+")
 _LEAD_MARKS_RE = re.compile(r"^[\s>*+\-\u2022\u25cf\u25aa\u2023]*(?:\d{1,4}[.)]\s+)?")
 
@@ -146,35 +149,60 @@ class _Draft(NamedTuple):
     url: str | None
 
 
+_ID_TEXT_RE = re.compile(r"^\W*(?:arxiv[:\s]*)?\d{4}\.\d{4,5}(?:v\d+)?\W*$", re.I)
+
+
+def _is_label(text: str) -> bool:
+    """Link text that names no paper: an id, "PDF", "[Code]", an empty image link."""
+    words = re.findall(r"[a-z]+", text.lower())
+    return bool(_ID_TEXT_RE.match(text)) or all(w in _LABEL_WORDS for w in words)
+
+
 def _split_lead(content: str) -> tuple[str, VenueYear | None]:
     """"[ICCV 2019] Title ..." -> ("Title ...", ICCV 2019)."""
-    lead = venue_year(tag.group(1)) if (tag := _LEAD_TAG_RE.match(content)) else None
-    if tag is not None and lead is not None and (lead.venue or lead.year):
-        return content[tag.end() :], lead
-    return content, None
+    tag = _LEAD_TAG_RE.match(content)
+    if tag is None:
+        return content, None
+    lead = venue_year(tag.group(1))
+    if lead is None or not (lead.venue or lead.year):
+        # "[2021 BMVC]": the year first
+        year = _YEAR_RE.search(tag.group(1))
+        if year is None:
+            return content, None
+        venue = tag.group(1).replace(year.group(0), " ").strip(" ,'-")
+        lead = VenueYear(venue or None, int(year.group(0)))
+    return content[tag.end() :], lead
 
 
 def _from_line(line: str, mention: str, ref: ArxivRef) -> _Draft | None:
     """Title, venue and year from the line naming the id, read as a list item would be."""
     content, lead = _split_lead(_LEAD_MARKS_RE.sub("", line.strip(), count=1))
-    pieces: list[Piece] = inline_pieces(content)
+    pieces: list[Piece] = []
     paper, url = -1, None
-    for i, p in enumerate(pieces):
-        if p.kind == "link" and ref.arxiv_id in p.href:
-            paper, url = i, p.href
-            break
+    for p in inline_pieces(content):
+        if p.kind == "link" and _is_label(p.text):
+            # "[\\[arXiv:2206.07117\\]](...)", "[PDF](...)": labels, never the title
+            url = url or (p.href if ref.arxiv_id in p.href else None)
+            continue
+        if p.kind == "link" and ref.arxiv_id in p.href and paper < 0:
+            paper, url = len(pieces), p.href
+        pieces.append(p)
     if url is None:
         url = next((u for u in BARE_URL_RE.findall(line) if ref.arxiv_id in u), None)
         url = url.rstrip(".,;:)]}>'\"") if url else None
     found = describe(pieces, paper)
     title = found.title if found.titled else None
+    if paper >= 0 and (linked := title_like(pieces[paper].text)) is not None:
+        title = linked  # in running text, the words linked to the paper are its title
     words = title.lower().split() if title else []
     if words and words[0].strip("[]()") in _LABEL_WORDS and len(words) <= 4:
         title = None  # "[Code (not yet)](...)": a label, not this paper's title
     elif any(p.kind == "link" and i != paper and title and title in p.text for i, p in
              enumerate(pieces)):
         title = None  # the text of another link ("Short Presentation"), not this paper's
-    attr = _TITLE_ATTR_RE.search(line[max(0, line.find(mention) - 400) : line.find(mention)])
+    at = line.find(mention)
+    tag_start, tag_end = line.rfind("<", 0, max(at, 0)), line.find(">", max(at, 0))
+    attr = _TITLE_ATTR_RE.search(line[tag_start:tag_end]) if 0 <= tag_start < at < tag_end else None
     if attr is not None:
         title = title_like(attr.group(1) or attr.group(2) or "") or title
     if title is None:
@@ -243,7 +271,7 @@ def _build(
             where = near[1] or number  # the section is what is above the title heading
     url = draft.url
     if url is None:
-        url = raw if "/" in raw else f"https://arxiv.org/abs/{mention.ref.versioned}"
+        url = raw if "/" in raw else None  # "arXiv:ID" in text: no link, as entries say
     return ListEntry(
         list=list_name,
         line=number,
@@ -308,9 +336,12 @@ def reconcile(
     """
     mentions = find_mentions(text)
     taken = {e.arxiv_id for e in entries if e.arxiv_id}
-    if all(m.ref.arxiv_id in taken for m in mentions):
+    untitled = markup and any("://" in e.title for e in entries)
+    if all(m.ref.arxiv_id in taken for m in mentions) and not untitled:
         return ParsedList(entries, [])
     lines = _Lines(text)
+    if untitled:
+        entries = _titled_from_above(lines, entries)
     spans = _spans(text, markup)
     by_line = {e.line: e for e in entries}
     lines_of = [e.line for e in entries]
@@ -350,6 +381,17 @@ def reconcile(
         return ParsedList(entries, exclusions)
     merged = sorted([*entries, *built], key=lambda e: e.line)
     return ParsedList(merged, sorted(exclusions, key=lambda x: x.line))
+
+
+def _titled_from_above(lines: _Lines, entries: list[ListEntry]) -> list[ListEntry]:
+    """Items that are only a bare URL ("**Title**" then "- https://arxiv.org/abs/..."),
+    titled by the nearest text above them."""
+    out = []
+    for e in entries:
+        if "://" in e.title and (near := _nearest_title(lines, e.line, limit=4)) is not None:
+            e = replace(e, title=near[0])
+        out.append(e)
+    return out
 
 
 def _inside_record(entries: Sequence[ListEntry], lines_of: list[int], number: int) -> str | None:
