@@ -10,7 +10,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -84,15 +84,30 @@ def load_entries(
     fetch_text: Callable[[str], str] | None,
     copies_dir: Path,
     parsed_dir: Path | None = None,
+    skipped: list[str] | None = None,
 ) -> list[ListEntry]:
     """Parse every source in order. URLs need ``fetch_text`` (URL -> the list's text, raising
-    a PipelineError when the download fails); their last good copy is kept."""
+    a PipelineError when the download fails); their last good copy is kept.
+
+    With ``skipped`` given, a local file that cannot be read (not UTF-8, no entries, a
+    format we do not read) is left out when other lists remain: its error line is appended
+    to ``skipped`` and the others are read. Every file failing still raises.
+    """
     entries: list[ListEntry] = []
     local: list[Path] = []
+    failed: list[InputError] = []
 
     def flush_local() -> None:
-        for path in expand_list_paths(local):
-            entries.extend(load_cached(path, parsed_dir))
+        paths = expand_list_paths(local)
+        for path in paths:
+            try:
+                entries.extend(load_cached(path, parsed_dir))
+            except InputError as err:
+                if skipped is None or (len(sources) == 1 and len(paths) == 1):
+                    raise  # one list named on its own: its error is the run's
+                log.debug("skipping %s", err)
+                skipped.append(str(err))
+                failed.append(err)
         local.clear()
 
     for source in sources:
@@ -102,6 +117,8 @@ def load_entries(
         else:
             local.append(Path(source))
     flush_local()
+    if failed and not entries:
+        raise failed[0]
     return entries
 
 
@@ -133,6 +150,22 @@ def _slug(url: str) -> str:
     parts = urlsplit(url)
     readable = re.sub(r"[^A-Za-z0-9]+", "-", parts.netloc + parts.path).strip("-")[:80]
     return f"{readable}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
+
+
+def explain_lists(sources: list[str]) -> Iterator[str]:
+    """For ``parse --explain``: each entry the recall pass built from the nearest text, and
+    each arXiv id a list names that is not an entry, with the reason. Local files only."""
+    for path in expand_list_paths([Path(s) for s in sources if not is_url(s)]):
+        try:
+            parsed = read_list_file(path)
+        except InputError as err:
+            yield f"{path}: skipped: {err}"
+            continue
+        for e in parsed.entries:
+            if e.built_from:
+                yield f"{e.list}:{e.line}: built: {e.arxiv_id}: {e.built_from}: {e.title!r}"
+        for x in parsed.exclusions:
+            yield f"{x.list}:{x.line}: excluded: {x.arxiv_id}: {x.reason}"
 
 
 def load_list_file(path: Path, list_name: str | None = None) -> list[ListEntry]:

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 
 from pipeline.arxiv_ids import normalize_id
 from pipeline.lists.document import Block, DocumentEvent, Heading, Piece, PieceBuilder
-from pipeline.lists.links import BARE_URL_RE, trim_url as _trim_url
+from pipeline.lists.links import BARE_URL_RE
+from pipeline.lists.links import trim_url as _trim_url
 from pipeline.lists.markdown import read_markdown
 
 __all__ = ["is_id_per_line", "read_plain_text", "read_rst"]

@@ -98,7 +98,7 @@ _HTML_START_RE = re.compile(r"\s*(?:<!doctype html|<html|<head|<body)", re.IGNOR
 
 
 def formats_we_read() -> str:
-    """"Markdown (.md, .markdown, ...), HTML (.html, ...), ..." for error messages."""
+    """ "Markdown (.md, .markdown, ...), HTML (.html, ...), ..." for error messages."""
     return ", ".join(f"{f.name} ({', '.join(f.suffixes)})" for f in FORMATS)
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import replace
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import NamedTuple
 
 from pipeline.arxiv_ids import ArxivRef, find_arxiv_refs, normalize_id
@@ -93,8 +93,25 @@ _UNDERLINE_RE = re.compile(r"^\s*([=\-~^\"'`#*+])\1{2,}\s*$")
 _TITLE_ATTR_RE = re.compile(r"""\btitle\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 _LEAD_TAG_RE = re.compile(r"^\s*[\[(]([^\])]{2,40})[\])]\s*")
 _LABEL_WORDS = frozenset(
-    "code paper pdf project page video website arxiv demo slides poster supp data survey here "
-    "link this".split()
+    [
+        "code",
+        "paper",
+        "pdf",
+        "project",
+        "page",
+        "video",
+        "website",
+        "arxiv",
+        "demo",
+        "slides",
+        "poster",
+        "supp",
+        "data",
+        "survey",
+        "here",
+        "link",
+        "this",
+    ]
 )
 _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 _LEAD_NUMBER_RE = re.compile(r"^\s*\d{1,4}[.)]\s+")
@@ -123,10 +140,18 @@ def _spans(text: str, markup: bool) -> list[tuple[int, int, str]]:
     """Stretches of text whose ids are not entries: code blocks and HTML comments."""
     if not markup:
         return []
-    spans = [(m.start(), m.end(), "inside a code block (a citation or example)") for m in
-             _FENCE_RE.finditer(text)] if "```" in text or "~~~" in text else []
+    spans = (
+        [
+            (m.start(), m.end(), "inside a code block (a citation or example)")
+            for m in _FENCE_RE.finditer(text)
+        ]
+        if "```" in text or "~~~" in text
+        else []
+    )
     if "<!--" in text:
-        spans += [(m.start(), m.end(), "inside an HTML comment") for m in _COMMENT_RE.finditer(text)]
+        spans += [
+            (m.start(), m.end(), "inside an HTML comment") for m in _COMMENT_RE.finditer(text)
+        ]
     return spans
 
 
@@ -159,7 +184,7 @@ def _is_label(text: str) -> bool:
 
 
 def _split_lead(content: str) -> tuple[str, VenueYear | None]:
-    """"[ICCV 2019] Title ..." -> ("Title ...", ICCV 2019)."""
+    """ "[ICCV 2019] Title ..." -> ("Title ...", ICCV 2019)."""
     tag = _LEAD_TAG_RE.match(content)
     if tag is None:
         return content, None
@@ -197,8 +222,9 @@ def _from_line(line: str, mention: str, ref: ArxivRef) -> _Draft | None:
     words = title.lower().split() if title else []
     if words and words[0].strip("[]()") in _LABEL_WORDS and len(words) <= 4:
         title = None  # "[Code (not yet)](...)": a label, not this paper's title
-    elif any(p.kind == "link" and i != paper and title and title in p.text for i, p in
-             enumerate(pieces)):
+    elif any(
+        p.kind == "link" and i != paper and title and title in p.text for i, p in enumerate(pieces)
+    ):
         title = None  # the text of another link ("Short Presentation"), not this paper's
     at = line.find(mention)
     tag_start, tag_end = line.rfind("<", 0, max(at, 0)), line.find(">", max(at, 0))

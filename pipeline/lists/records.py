@@ -81,7 +81,11 @@ def _links(record: Mapping[str, Any]) -> list[str]:
             text = _text(v)
             if not text or len(text) > 400:
                 continue
-            if (m := _BARE_ID_RE.match(text)) and name.rsplit(".", 1)[-1] in ("id", "eprint", "arxiv"):
+            if (m := _BARE_ID_RE.match(text)) and name.rsplit(".", 1)[-1] in (
+                "id",
+                "eprint",
+                "arxiv",
+            ):
                 try:
                     text = f"https://arxiv.org/abs/{normalize_id(m.group(1))}"
                 except ValueError:
@@ -108,7 +112,9 @@ def record_row(record: Mapping[str, Any], line: int) -> Block | None:
         return None
     venue = _field(flat, _VENUE_KEYS)
     year = _YEAR_RE.search(_field(flat, _YEAR_KEYS))
-    when = f"{venue} {year.group(0)}" if venue and year else venue or (year.group(0) if year else "")
+    when = (
+        f"{venue} {year.group(0)}" if venue and year else venue or (year.group(0) if year else "")
+    )
     cells: list[list[Piece]] = [
         [Piece("text", title)],
         [Piece("text", when)],
@@ -245,9 +251,9 @@ def bibtex_problem(text: str) -> str | None:
 
 def bibtex_events(text: str) -> Iterator[DocumentEvent]:
     """BibTeX entries (read with bibtexparser); arXiv ids from eprint, doi, url or journal."""
-    import bibtexparser
+    from bibtexparser.entrypoint import parse_string
 
-    library = bibtexparser.parse_string(text)
+    library = parse_string(text)
     for entry in library.entries:
         fields = {f.key.lower(): f.value for f in entry.fields}
         record: dict[str, Any] = {
@@ -270,6 +276,6 @@ def bibtex_events(text: str) -> Iterator[DocumentEvent]:
                 record.setdefault("eprint", m.group(1))
         if record["venue"] and "arxiv" in _text(record["venue"]).lower():
             record["venue"] = "arXiv"
-        block = record_row(record, entry.start_line + 1)
+        block = record_row(record, (entry.start_line or 0) + 1)
         if block is not None:
             yield block
