@@ -134,7 +134,8 @@ def format_for(name: str, text: str) -> ListFormat | str:
     problem = found.problem(text)
     if problem is not None:
         return f"{problem}; expected {found.name} for a {suffix} file"
-    return found
+    reader = READERS.get(suffix, found.reader)  # READERS is the registry: a plug-in wins
+    return found if reader is found.reader else found._replace(reader=reader)
 
 
 def reader_for(name: str) -> Reader:

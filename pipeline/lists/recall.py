@@ -298,6 +298,12 @@ def _build(
     url = draft.url
     if url is None:
         url = raw if "/" in raw else None  # "arXiv:ID" in text: no link, as entries say
+    ref = mention.ref
+    link = classify_link(url, "", -1) if url is not None else None
+    if link is not None and link.arxiv is not None and link.arxiv.arxiv_id == ref.arxiv_id:
+        ref = link.arxiv  # the version the entry's link names
+    else:
+        url = None  # not a link the entry reader would take for this paper: the id stands alone
     return ListEntry(
         list=list_name,
         line=number,
@@ -306,8 +312,8 @@ def _build(
         venue=draft.venue,
         year=draft.year,
         url=url,
-        arxiv_id=mention.ref.arxiv_id,
-        arxiv_version=mention.ref.version,
+        arxiv_id=ref.arxiv_id,
+        arxiv_version=ref.version,
         built_from=built_from,
     )
 

@@ -110,7 +110,8 @@ def _one(markdown: str) -> ListEntry:
             None,
         ),
         (
-            "🔥 [Segment Anything in High Quality](https://arxiv.org/abs/2306.01567) NeurIPS 2023\n",
+            "🔥 [Segment Anything in High Quality](https://arxiv.org/abs/2306.01567) "
+            "NeurIPS 2023\n",
             "Segment Anything in High Quality",
             "NeurIPS",
             2023,
