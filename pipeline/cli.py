@@ -37,6 +37,7 @@ from pipeline.config import (
 from pipeline.errors import (
     EX_FAILED,
     EX_OK,
+    EX_SKIPPED,
     EX_USAGE,
     AnswerRefusedError,
     InputError,
@@ -59,6 +60,8 @@ EXIT_CODES = """exit codes:
   0   success
   1   the run failed; the previous tables were kept
   2   bad usage or bad input (a list file, an option)
+  3   the tables were published, but some list files could not be read and were left out
+      (each named on stderr); the other lists were read
   75  another run holds the lock on the data directory; nothing was changed
   130 interrupted (Ctrl-C, SIGTERM); the previous tables were kept
 """
@@ -346,15 +349,21 @@ def build_parser() -> _Parser:
         + ",".join(FORMATS)
         + ")",
     )
-    commands.add_parser(
+    parse = commands.add_parser(
         "parse",
         parents=[common, lists],
         help="parse the lists into DIR/enriched/entries.parquet only; no network",
         description="Parse the lists and publish entries.parquet; other tables stay as they "
         "are. Entries whose paper is not fetched yet get status 'pending'.",
-        epilog="example:\n  python -m pipeline parse --list README.md --data-dir /tmp/d\n\n"
-        + EXIT_CODES,
+        epilog="example:\n  python -m pipeline parse --list README.md --data-dir /tmp/d\n"
+        "  python -m pipeline parse --list lists/ --explain\n\n" + EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parse.add_argument(
+        "--explain",
+        action="store_true",
+        help="also print, per list, the entries built from a heading or a line of text and "
+        "every arXiv id that is not an entry, with the reason",
     )
     commands.add_parser(
         "status",
@@ -752,7 +761,16 @@ def _run(parser: _Parser, args: argparse.Namespace, settings: Settings) -> int:
         kept = [settings.site_dir / "index.html"] if args.report else []
         kept += [settings.export_dir / FORMATS[f].default_file for f in args.exports]
         _say(args, "outputs: " + ", ".join(str(path) for path in kept))
-    return EX_OK
+    if args.command == "parse" and args.explain:
+        from pipeline.lists.load import explain_lists
+        from pipeline.lists.locate import default_sources
+
+        for line in explain_lists(list(settings.lists) or default_sources(settings.raw_dir)):
+            print(line)
+    for reason in report.skipped:
+        # Not quiet-able: a list left out of the tables must reach cron's mail.
+        print(f"warning: list skipped: {reason}", file=sys.stderr)
+    return EX_SKIPPED if report.skipped else EX_OK
 
 
 FINDINGS_SHOWN = 20

@@ -31,6 +31,8 @@ from pipeline.urls import authority_of, url_label
 EX_OK = 0
 EX_FAILED = 1
 EX_USAGE = 2
+EX_SKIPPED = 3
+"""The run published its tables, but some list files could not be read and were left out."""
 EX_TEMPFAIL = 75
 
 

@@ -46,6 +46,8 @@ class FindingKind(StrEnum):
     """Out of date order in a section sorted by date (maintain/order.py)."""
     PUBLISHED = "published"
     """Listed as an arXiv preprint, published since (maintain/published.py); information."""
+    STRUCTURE = "structure"
+    """An entry the list's structure did not give: built from a heading or a line of text."""
 
 
 class ChangeKind(StrEnum):
@@ -84,6 +86,10 @@ class ListEntry:
     """A GitHub/GitLab link of the entry, when it has one."""
     id_problem: str | None = None
     """Why an arXiv-looking link could not be turned into a valid id (entry status "invalid")."""
+    built_from: str | None = None
+    """Set when no list item, row or record gave this entry and the recall pass built it from
+    the nearest text ("entry built from a heading", "id found in text only"); a ``structure``
+    finding quotes it. Not a column of the entries table."""
 
     @property
     def key(self) -> EntryKey:
@@ -196,6 +202,8 @@ class EnrichedEntry:
     doi: str | None
     detail: str | None = None
     """Why the status is what it is (not a column: the findings quote it)."""
+    structure: str | None = None
+    """``ListEntry.built_from`` (not a column: a ``structure`` finding quotes it)."""
 
     @property
     def key(self) -> EntryKey:
@@ -206,5 +214,7 @@ class EnrichedEntry:
         return {name: getattr(self, name) for name in ENTRY_COLUMNS}
 
 
-ENTRY_COLUMNS = tuple(name for name in EnrichedEntry.__dataclass_fields__ if name != "detail")
+ENTRY_COLUMNS = tuple(
+    name for name in EnrichedEntry.__dataclass_fields__ if name not in ("detail", "structure")
+)
 """The entries table's columns in order; tests hold them equal to ``schemas.ENTRIES``."""

@@ -17,12 +17,20 @@ def findings(entries: Sequence[EnrichedEntry], titles: Mapping[str, str]) -> lis
     """One finding per problem, in list order.
 
     ``titles`` holds the arXiv title of each enriched paper, for mismatch messages; each
-    entry's ``detail`` says why it is invalid or not found.
+    entry's ``detail`` says why it is invalid or not found. A paper listed twice in one list
+    is a ``duplicate``; the same paper in two lists is not (each list stands on its own).
     """
     found: list[dict[str, Any]] = []
-    first_seen: dict[str, EnrichedEntry] = {}
+    first_seen: dict[tuple[str, str], EnrichedEntry] = {}
     for entry in entries:
         status = entry.status
+        if entry.structure:
+            where = f" in section {entry.section!r}" if entry.section else ""
+            detail = (
+                f"{entry.structure}{where}: {entry.title!r} ({entry.arxiv_id}); "
+                "make it a list item or table row so its title and venue are read as listed"
+            )
+            found.append(_finding(entry, FindingKind.STRUCTURE, detail))
         if status == Status.UNRESOLVED:
             if entry.candidate_id:
                 text = (
@@ -46,7 +54,7 @@ def findings(entries: Sequence[EnrichedEntry], titles: Mapping[str, str]) -> lis
                 )
             )
         if arxiv_id and status == Status.ENRICHED:
-            earlier = first_seen.setdefault(arxiv_id, entry)
+            earlier = first_seen.setdefault((entry.list, arxiv_id), entry)
             if earlier is not entry:
                 where = f"{earlier.list}:{earlier.line}"
                 if earlier.section != entry.section:

@@ -120,7 +120,7 @@ def run_parse(settings: Settings) -> RunReport:
     report = RunReport(run_id=new_run_id(datetime.now(UTC)))
     with data_lock(settings):
         sources = list(settings.lists) or default_sources(settings.raw_dir)
-        entries = load_entries(sources, None, settings.cache_dir / "lists")
+        entries = load_entries(sources, None, settings.cache_dir / "lists", skipped=report.skipped)
         papers = read_table(settings.enriched_dir, "papers", PAPERS)
         known = set(papers.column("arxiv_id").to_pylist()) if papers is not None else set()
         enriched = pending_entries(entries, known)

@@ -138,6 +138,7 @@ def enrich(
         openalex_id=external.openalex_id,
         doi=external.doi,
         detail=placed.detail,
+        structure=entry.built_from,
     )
 
 
@@ -239,7 +240,11 @@ def refresh_tables(
     """The run's tables (None for a table to carry unchanged from the current set), and
     when a run with the same inputs would next have something to do (None: at once)."""
     entries = load_entries(
-        sources, api.get_text, settings.cache_dir / "lists", settings.cache_dir / "parsed"
+        sources,
+        api.get_text,
+        settings.cache_dir / "lists",
+        settings.cache_dir / "parsed",
+        skipped=report.skipped,
     )
     previous = PreviousRun.read(settings.enriched_dir)
     plan = plan_run(settings, api, entries, previous, now)
@@ -486,7 +491,10 @@ def assemble_tables(
 
 
 def count_entries(report: RunReport, enriched: Sequence[EnrichedEntry]) -> None:
-    report.lists = len({e.list for e in enriched})
+    report.per_list = {}
+    for entry in enriched:
+        report.per_list[entry.list] = report.per_list.get(entry.list, 0) + 1
+    report.lists = len(report.per_list)
     report.entries = len(enriched)
     report.by_title = sum(1 for e in enriched if e.resolution == Resolution.TITLE)
     for entry in enriched:

@@ -91,6 +91,8 @@ class _HtmlScanner(HTMLParser):
         self.heading: tuple[int, PieceBuilder] | None = None
         self.loose: PieceBuilder | None = None
         self.loose_line = 0
+        self.spans: list[bool] = []
+        """Open <span>s: True for a title span read as bold."""
 
     def _line(self) -> int:
         return self.first_line + self.getpos()[0] - 1
@@ -147,6 +149,11 @@ class _HtmlScanner(HTMLParser):
             self._target().separator()
         elif tag in ("b", "strong"):
             self._target().strong += 1
+        elif tag == "span":
+            # <span class="papertitle">: a web page's way of setting a title in bold
+            titled = "title" in values.get("class", "")
+            self.spans.append(titled)
+            self._target().strong += titled
         elif tag == "li":
             self._open_item()
         elif tag == "tr":
@@ -198,7 +205,8 @@ class _HtmlScanner(HTMLParser):
             return
         if tag == "a":
             self._target().close_link()
-        elif tag in ("b", "strong"):
+        elif tag in ("b", "strong") or (tag == "span" and self.spans and self.spans.pop()):
+            # (a plain </span> pops False and falls through to the next branches harmlessly)
             builder = self._target()
             builder.strong = max(0, builder.strong - 1)
         elif tag == "li":

@@ -13,17 +13,20 @@ from collections.abc import Sequence
 from enum import IntEnum
 from typing import NamedTuple
 
-from pipeline.arxiv_ids import ArxivRef, LinkKind, classify_url, find_arxiv_refs
+from pipeline.arxiv_ids import ArxivRef, LinkKind, classify_url, find_arxiv_refs, normalize_id
 from pipeline.lists.document import Piece
 from pipeline.urls import host_and_path, without_prefix
 
 __all__ = [
+    "BARE_ID_URL_RE",
     "BARE_URL_RE",
     "RefKind",
     "Reference",
+    "bare_id_url",
     "classify_link",
     "label_words",
     "references_in",
+    "trim_url",
 ]
 
 
@@ -86,6 +89,26 @@ BARE_URL_RE = re.compile(
 )
 """A URL written as text (``https://...``, ``www....``, ``arxiv.org/...``)."""
 
+BARE_ID_URL_RE = re.compile(
+    r"""(?<![\w.-])(?:https?://)?(?:www\.)?arxiv\.org/+(?P<id>\d{4}\.\d{4,5}(?:v\d+)?)"""
+    r"""(?:\.pdf)?/?(?![\w/.-]*[\w/])""",
+    re.IGNORECASE | re.ASCII,
+)
+"""An arXiv link without ``abs/`` or ``pdf/`` (``http://arxiv.org/1412.6980``): arxiv.org
+redirects it to the abstract page, and old lists copied from one another are full of it."""
+
+
+def bare_id_url(href: str) -> ArxivRef | None:
+    """The paper a bare ``arxiv.org/ID`` link opens, None for any other URL."""
+    m = BARE_ID_URL_RE.fullmatch(href.strip().split("#")[0].split("?")[0])
+    if m is None:
+        return None
+    try:
+        return normalize_id(m.group("id"))
+    except ValueError:
+        return None
+
+
 _NON_WORD_RE = re.compile(r"[\W\d_]+")
 
 
@@ -111,6 +134,8 @@ def classify_link(href: str, text: str, piece: int) -> Reference | None:
         return Reference(RefKind.ARXIV_URL, href, cls.ref, None, piece)
     if cls.kind is LinkKind.MALFORMED:
         return Reference(RefKind.MALFORMED, href, None, cls.problem, piece)
+    if (bare := bare_id_url(href)) is not None:
+        return Reference(RefKind.ARXIV_URL, href, bare, None, piece)
     host, path = host_and_path(href)
     host = without_prefix(host)
     if "." not in host:
@@ -128,7 +153,7 @@ def classify_link(href: str, text: str, piece: int) -> Reference | None:
     return None
 
 
-def _trim_url(url: str) -> str:
+def trim_url(url: str) -> str:
     """A bare URL without the sentence punctuation or unbalanced bracket that follows it."""
     url = url.rstrip(".,;:!?'\"")
     while (
@@ -147,7 +172,7 @@ def _references_in_text(text: str, out: list[Reference]) -> None:
         return
     spans: list[tuple[int, int]] = []
     for m in BARE_URL_RE.finditer(text):
-        url = _trim_url(m.group(0))
+        url = trim_url(m.group(0))
         spans.append((m.start(), m.start() + len(url)))
         ref = classify_link(url, "", -1)
         if ref is not None:

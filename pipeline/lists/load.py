@@ -10,14 +10,15 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from pipeline import arxiv_ids, models, urls
 from pipeline.errors import InputError, PipelineError
 from pipeline.lists.locate import expand_list_paths, is_url
-from pipeline.lists.readers import parse_text, reader_for
+from pipeline.lists.readers import format_for, parse_document
+from pipeline.lists.recall import ParsedList
 from pipeline.models import ListEntry
 from pipeline.store.tables import write_file_atomic
 
@@ -89,15 +90,30 @@ def load_entries(
     fetch_text: Callable[[str], str] | None,
     copies_dir: Path,
     parsed_dir: Path | None = None,
+    skipped: list[str] | None = None,
 ) -> list[ListEntry]:
     """Parse every source in order. URLs need ``fetch_text`` (URL -> the list's text, raising
-    a PipelineError when the download fails); their last good copy is kept."""
+    a PipelineError when the download fails); their last good copy is kept.
+
+    With ``skipped`` given, a local file that cannot be read (not UTF-8, no entries, a
+    format we do not read) is left out when other lists remain: its error line is appended
+    to ``skipped`` and the others are read. Every file failing still raises.
+    """
     entries: list[ListEntry] = []
     local: list[Path] = []
+    failed: list[InputError] = []
 
     def flush_local() -> None:
-        for path in expand_list_paths(local):
-            entries.extend(load_cached(path, parsed_dir))
+        paths = expand_list_paths(local)
+        for path in paths:
+            try:
+                entries.extend(load_cached(path, parsed_dir))
+            except InputError as err:
+                if skipped is None or (len(sources) == 1 and len(paths) == 1):
+                    raise  # one list named on its own: its error is the run's
+                log.debug("skipping %s", err)
+                skipped.append(str(err))
+                failed.append(err)
         local.clear()
 
     for source in sources:
@@ -107,6 +123,8 @@ def load_entries(
         else:
             local.append(Path(source))
     flush_local()
+    if failed and not entries:
+        raise failed[0]
     return entries
 
 
@@ -126,10 +144,13 @@ def _load_remote(
             raise InputError(f"{name}: download failed and no earlier copy exists: {err}") from err
         log.warning("%s: download failed (%s); using the last good copy %s", name, err, copy)
         text = copy.read_text(encoding="utf-8")
-    entries = parse_text(text, name, reader_for(target))
+    fmt = format_for(target, text)
+    if isinstance(fmt, str):
+        raise InputError(f"{name}: {fmt}")
+    entries = parse_document(text, name, fmt).entries
     if not entries:
         shown = urls.redact_url(target)
-        raise InputError(f"{name}: no paper entries found in {shown}; is it a Markdown list?")
+        raise InputError(f"{name}: no paper entries found in {shown}; is it a paper list?")
     write_file_atomic(copy, text.encode("utf-8"))
     return entries
 
@@ -142,13 +163,34 @@ def _slug(url: str) -> str:
     return f"{readable}-{hashlib.sha256(url.encode()).hexdigest()[:8]}"
 
 
+def explain_lists(sources: list[str]) -> Iterator[str]:
+    """For ``parse --explain``: each entry the recall pass built from the nearest text, and
+    each arXiv id a list names that is not an entry, with the reason. Local files only."""
+    for path in expand_list_paths([Path(s) for s in sources if not is_url(s)]):
+        try:
+            parsed = read_list_file(path)
+        except InputError as err:
+            yield f"{path}: skipped: {err}"
+            continue
+        for e in parsed.entries:
+            if e.built_from:
+                yield f"{e.list}:{e.line}: built: {e.arxiv_id}: {e.built_from}: {e.title!r}"
+        for x in parsed.exclusions:
+            yield f"{x.list}:{x.line}: excluded: {x.arxiv_id}: {x.reason}"
+
+
 def load_list_file(path: Path, list_name: str | None = None) -> list[ListEntry]:
     """Read and parse one list file (UTF-8, optional BOM). ``list`` defaults to the file name.
 
-    The reader is chosen by the file's suffix (``readers.reader_for``). Raises InputError
-    naming the file when it cannot be read, is not UTF-8 (with the line of the first bad
-    byte), is empty, or has no paper entries.
+    The reader is chosen by the file's suffix and content (``readers.format_for``). Raises
+    InputError naming the file when it cannot be read, is not UTF-8 (with the line of the
+    first bad byte), is empty, is in no format we read, or has no paper entries.
     """
+    return read_list_file(path, list_name).entries
+
+
+def read_list_file(path: Path, list_name: str | None = None) -> ParsedList:
+    """``load_list_file`` with the exclusions: the ids the file names that are not entries."""
     where = str(path)
     try:
         data = path.read_bytes()
@@ -172,13 +214,16 @@ def load_list_file(path: Path, list_name: str | None = None) -> list[ListEntry]:
             line=line,
         ) from None
     if not text.strip():
-        raise InputError("the list file is empty; expected a Markdown paper list", path=where)
+        raise InputError("the list file is empty; expected a paper list", path=where)
     name = list_name if list_name is not None else path.name
-    entries = parse_text(text, name, reader_for(path.name))
-    if not entries:
+    fmt = format_for(path.name, text)
+    if isinstance(fmt, str):
+        raise InputError(fmt, path=where)
+    parsed = parse_document(text, name, fmt)
+    if not parsed.entries:
         raise InputError(
             "no paper entries found: expected list items or table rows with an arXiv or paper "
             "link, e.g. '* Title. NeurIPS 2024, [[pdf]](https://arxiv.org/abs/2401.00001)'",
             path=where,
         )
-    return entries
+    return parsed

@@ -41,7 +41,7 @@ from pipeline.lists.markdown_fast import (
     region_closed,
 )
 
-__all__ = ["read_markdown"]
+__all__ = ["inline_pieces", "read_markdown"]
 
 
 class _Markdown(MarkdownIt):
@@ -103,6 +103,11 @@ def _inline(content: str, fast: bool) -> list[Piece]:
     tokens: list[Token] = []
     _MD.inline.parse(content, _MD, {}, tokens)
     return _pieces(tokens)
+
+
+def inline_pieces(content: str) -> list[Piece]:
+    """One line of Markdown (inline HTML allowed) -> its pieces, as a list item would read."""
+    return _inline(content, True)
 
 
 def _is_blockless(line: str) -> bool:

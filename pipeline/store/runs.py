@@ -51,14 +51,23 @@ class RunReport:
     seconds: float = 0.0
     unchanged: bool = False
     """Nothing could have changed since the last run, so no stage ran (see unchanged.py)."""
+    per_list: dict[str, int] = field(default_factory=dict)
+    """Entries of each list read, in the order read."""
+    skipped: list[str] = field(default_factory=list)
+    """List files left out because they could not be read: one error line each."""
 
     def summary(self) -> str:
         statuses = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items()))
         if self.by_title:
             statuses += f", {self.by_title} found by title"
         problems = ", ".join(f"{n} {kind}" for kind, n in counts(self.findings).items())
+        lists = f"{self.lists} list(s)"
+        if len(self.per_list) > 1:
+            lists += " (" + ", ".join(f"{name} {n}" for name, n in self.per_list.items()) + ")"
+        if self.skipped:
+            lists += f", {len(self.skipped)} skipped"
         return (
-            f"{self.entries} entries from {self.lists} list(s), {self.papers} papers "
+            f"{self.entries} entries from {lists}, {self.papers} papers "
             f"({statuses}); findings: {problems or 'none'}; "
             f"{self.fetched} fetched, {self.changes} change(s); "
             f"{self.stats.requests} request(s), {self.stats.cache_hits} cached, "

@@ -92,10 +92,10 @@ def test_directory_given_as_a_file(tmp_path: Path) -> None:
         load_list_file(tmp_path)
 
 
-def test_expand_directories_to_sorted_markdown_files(tmp_path: Path) -> None:
+def test_expand_directories_to_sorted_list_files(tmp_path: Path) -> None:
     lists = tmp_path / "lists"
     lists.mkdir()
-    for name in ("b.md", "a.md", "notes.txt"):
+    for name in ("b.md", "a.md", "notes.docx"):
         write(lists / name, ENTRY.encode())
     (lists / "sub.md").mkdir()  # a directory named like a list is not one
     single = write(tmp_path / "z.md", ENTRY.encode())
@@ -113,7 +113,7 @@ def test_expand_missing_path(tmp_path: Path) -> None:
 
 
 def test_expand_empty_directory(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match=r"no \*\.md"):
+    with pytest.raises(InputError, match=r"no list files \(\*\.md, \*\.bib"):
         expand_list_paths([tmp_path])
 
 
