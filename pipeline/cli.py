@@ -804,6 +804,9 @@ def _print_findings(args: argparse.Namespace, found: list[dict[str, object]]) ->
     if args.quiet or not found:
         return
     print(f"quality: {len(found)} finding(s) to fix in the list(s):", file=sys.stderr)
+    # What a maintainer must fix comes before what is only information (order, published):
+    # past a screenful, only the first are shown.
+    found = sorted(found, key=lambda item: item["kind"] not in DEFAULT_FAIL_ON)
     for item in found[:FINDINGS_SHOWN]:
         print(f"  {item['list']}:{item['line']}: {item['kind']}: {item['detail']}", file=sys.stderr)
     if len(found) > FINDINGS_SHOWN:
