@@ -14,6 +14,7 @@ upgrade that moves them fails here, not in the pipeline.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -66,10 +67,20 @@ def reference_paper(result: arxiv.Result, fetched_at: datetime) -> Paper:
     )
 
 
-def reference_feed(content: bytes) -> Feed:
+@dataclass(frozen=True)
+class ReferenceFeed:
+    """The ``arxiv`` package's reading of a feed page: its header and Paper records."""
+
+    total_results: int
+    start_index: int
+    items_per_page: int
+    papers: list[Paper]
+
+
+def reference_feed(content: bytes) -> ReferenceFeed:
     parsed = _feed.parse(content)
     assert not parsed.malformed and parsed.error is None
-    return Feed(
+    return ReferenceFeed(
         total_results=parsed.header.total_results,
         start_index=parsed.header.start_index,
         items_per_page=parsed.header.items_per_page,
