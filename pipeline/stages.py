@@ -43,6 +43,7 @@ from pipeline.store.tables import (
     citation_records,
     citations_table,
     conform,
+    records_table,
 )
 from pipeline.store.unchanged import next_due
 from pipeline.venues import normalize_venue
@@ -365,16 +366,13 @@ def merge_papers(
     keep = plan.fetch.fresh + sorted(fetched.rechecked.not_found)
     old_papers, old_authors = previous.papers, previous.authors
     now = fetched.table
-    papers = ordered(
-        pa.concat_tables([ordered(old_papers, keep), now.select(PAPERS.names)]), plan.ids
-    )
+    combined = pa.concat_tables([ordered(old_papers, keep), now.select(PAPERS.names)])
+    papers = ordered(combined, plan.ids)
     if not now.num_rows and papers.column("arxiv_id").equals(old_papers.column("arxiv_id")):
         return papers, old_authors  # the same papers, so the same authors: nothing to sort
-    authors = ordered(
-        pa.concat_tables([ordered(old_authors, keep, "position"), authors_table(now)]),
-        plan.ids,
-        "position",
-    )
+    authors = pa.concat_tables([ordered(old_authors, keep, "position"), authors_table(now)])
+    if papers is not combined:  # authors follow their papers: sorted only if those were
+        authors = ordered(authors, plan.ids, "position")
     return papers, authors
 
 
@@ -460,7 +458,7 @@ def assemble_tables(
     report.changes = len(change_rows)
     report.findings = found
     tables: dict[str, pa.Table | None] = {
-        "entries": build_table([e.row() for e in enriched], ENTRIES),
+        "entries": records_table(enriched, ENTRIES),
         "papers": conform(papers, PAPERS),
         "authors": conform(authors, AUTHORS),
         "quality": build_table(found, QUALITY),

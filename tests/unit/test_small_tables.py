@@ -8,6 +8,7 @@ import math
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any
 
 import pyarrow as pa
@@ -16,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.schemas import TABLES
-from pipeline.store.tables import build_table, row_table
+from pipeline.store.tables import build_table, records_table, row_table
 
 _TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 _ZONES = st.sampled_from(
@@ -71,6 +72,13 @@ def test_tables_are_what_pa_array_builds(name: str, data: st.DataObject) -> None
     one = row_table(rows[0], schema)
     assert one.schema.equals(built.schema, check_metadata=True)
     assert one.equals(built.slice(0, 1))
+    records = records_table([SimpleNamespace(**row) for row in rows], schema)
+    assert records.schema.equals(built.schema, check_metadata=True)
+    assert records.equals(built)
+
+
+def test_no_records_make_an_empty_table() -> None:
+    assert records_table([], TABLES["entries"]).equals(build_table([], TABLES["entries"]))
 
 
 def test_a_nan_takes_the_direct_way() -> None:
