@@ -330,9 +330,6 @@ def _timestamp(text: str | None) -> datetime | None:
 def split_version(entry_id: str) -> tuple[str, int]:
     """``http://arxiv.org/abs/2304.05977v2`` -> (``2304.05977``, 2)."""
     short = entry_id.split("/abs/", 1)[-1]
-    head, v, digits = short.rpartition("v")
-    if v and digits.isdecimal():  # the usual ``...vN``: what _VERSION finds, without it
-        return head, int(digits)
     match = _VERSION.search(short)
     if not match:
         return short, 1
@@ -341,11 +338,8 @@ def split_version(entry_id: str) -> tuple[str, int]:
 
 def clean_text(text: str) -> str:
     """Collapse whitespace and decode entities left in the text; LaTeX stays as it is."""
-    if "&" in text:  # unescape only where there is something to decode (most fields)
-        text = html.unescape(text)
-    # str.split() splits at exactly the characters ``\s`` matches (str.isspace), so this is
-    # ``re.sub(r"\s+", " ", text).strip()``, four times faster.
-    return " ".join(text.split())
+    # str.split() splits at exactly the characters ``\s`` matches (str.isspace).
+    return " ".join(html.unescape(text).split())
 
 
 # -- the edge --------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def build_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.Tabl
 
 def records_table(records: Sequence[object], schema: pa.Schema) -> pa.Table:
     """Records with an attribute per column -> a table of exactly ``schema``, column by
-    column: no row dict per record (100,000 of them would hold 100 MB)."""
+    column: no row dict per record (their memory: bench/results.md)."""
     if not records:
         return build_table([], schema)
     columns = zip(*map(attrgetter(*schema.names), records), strict=True)
