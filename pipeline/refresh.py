@@ -23,7 +23,7 @@ from pipeline.store.runs import (
     new_run_id,
     record_failed_run,
 )
-from pipeline.store.tables import build_table, publish_set, read_table
+from pipeline.store.tables import publish_set, read_table, records_table
 from pipeline.store.unchanged import (
     inputs_fingerprint,
     local_paths,
@@ -128,7 +128,7 @@ def run_parse(settings: Settings) -> RunReport:
             settings.enriched_dir,
             settings.sets_dir,
             report.run_id,
-            {"entries": build_table([e.row() for e in enriched], ENTRIES)},
+            {"entries": records_table(enriched, ENTRIES)},
             carry=[name for name in TABLES if name != "entries"],
         )
     count_entries(report, enriched)

@@ -60,6 +60,15 @@ PAPERS = pa.schema(
     ]
 )
 
+FETCHED = pa.schema(
+    [
+        *PAPERS,
+        pa.field("affiliations", pa.list_(pa.list_(pa.string())), nullable=False),
+    ]
+)
+"""Not a table: papers as a feed page (and a run's fetch) holds them, PAPERS' columns plus
+each author's affiliations in ``authors`` order. The authors table is derived from it."""
+
 AUTHORS = pa.schema(
     [
         pa.field("arxiv_id", pa.string(), nullable=False),

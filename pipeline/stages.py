@@ -8,6 +8,7 @@ re-checked past the HTTP cache, so a cached answer cannot hide a new version.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from pipeline.previous import PreviousRun
 from pipeline.quality import list_findings
 from pipeline.resolve import TitleResolution, check_link, resolve_titles
 from pipeline.schemas import AUTHORS, CHANGES, CITATIONS, ENTRIES, PAPERS, QUALITY
-from pipeline.services.arxiv import ArxivApi
+from pipeline.services.arxiv import ArxivApi, fetched_table, paper_row
 from pipeline.services.citations import entry_id_values, run_cite, source_venues
 from pipeline.store.runs import RunReport
 from pipeline.store.tables import (
@@ -42,9 +43,7 @@ from pipeline.store.tables import (
     citation_records,
     citations_table,
     conform,
-    paper_rows,
-    papers_table,
-    string_array,
+    records_table,
 )
 from pipeline.store.unchanged import next_due
 from pipeline.venues import normalize_venue
@@ -163,7 +162,7 @@ def plan_fetch(
     ids: Sequence[str], fetched_at: Mapping[str, int], now: datetime, max_age_days: float
 ) -> FetchPlan:
     """Split ids by when they were fetched (``fetched_at``: microseconds since the epoch,
-    UTC, as the tables store them; ints, because 100,000 datetimes cost a second)."""
+    UTC, as the tables store them; ints keep 100,000 ids cheap: bench/results.md)."""
     cutoff = _micros(now - timedelta(days=max_age_days))
     fresh: list[str] = []
     stale: list[str] = []
@@ -189,7 +188,7 @@ def ordered(table: pa.Table, ids: Sequence[str], then: str | None = None) -> pa.
         return table.slice(0, 0)
     if then is None and table.column("arxiv_id").to_pylist() == list(ids):
         return table  # already so: a warm run's tables need no reshuffling
-    value_set = string_array(ids)
+    value_set = pa.array(ids, pa.string())
     rank = pc.index_in(table.column("arxiv_id"), value_set=value_set)
     table = table.append_column("_rank", rank).filter(pc.is_valid(rank))
     keys = [("_rank", "ascending")] + ([(then, "ascending")] if then else [])
@@ -225,8 +224,15 @@ class Fetched:
     by_title: dict[str, Paper]
 
     @property
-    def papers(self) -> list[Paper]:
-        return [*self.new.papers.values(), *self.rechecked.papers.values(), *self.by_title.values()]
+    def table(self) -> pa.Table:
+        """Every paper fetched this run, one ``schemas.FETCHED`` row each."""
+        found = fetched_table([paper_row(p) for p in self.by_title.values()])
+        return pa.concat_tables([self.new.table, self.rechecked.table, found])
+
+    @functools.cached_property
+    def ids(self) -> frozenset[str]:
+        """The ids of every paper fetched this run."""
+        return frozenset([*self.new.ids, *self.rechecked.ids, *self.by_title])
 
 
 def refresh_tables(
@@ -365,18 +371,15 @@ def merge_papers(
     """Papers and authors tables: the kept rows of the last run plus the fetched papers,
     in list order."""
     keep = plan.fetch.fresh + sorted(fetched.rechecked.not_found)
-    papers_now = fetched.papers
     old_papers, old_authors = previous.papers, previous.authors
-    papers = ordered(
-        pa.concat_tables([ordered(old_papers, keep), papers_table(papers_now)]), plan.ids
-    )
-    if not papers_now and papers.column("arxiv_id").equals(old_papers.column("arxiv_id")):
+    now = fetched.table
+    combined = pa.concat_tables([ordered(old_papers, keep), now.select(PAPERS.names)])
+    papers = ordered(combined, plan.ids)
+    if not now.num_rows and papers.column("arxiv_id").equals(old_papers.column("arxiv_id")):
         return papers, old_authors  # the same papers, so the same authors: nothing to sort
-    authors = ordered(
-        pa.concat_tables([ordered(old_authors, keep, "position"), authors_table(papers_now)]),
-        plan.ids,
-        "position",
-    )
+    authors = pa.concat_tables([ordered(old_authors, keep, "position"), authors_table(now)])
+    if papers is not combined:  # authors follow their papers: sorted only if those were
+        authors = ordered(authors, plan.ids, "position")
     return papers, authors
 
 
@@ -397,7 +400,7 @@ def enrich_entries(
         zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
     )
     placed = [place(e, plan.searches.get(e.key), titles, fetched.new) for e in entries]
-    refetched = {p.arxiv_id for p in fetched.papers}
+    refetched = fetched.ids
     checks = {p.entry.key: _link_check(p, titles, previous, refetched) for p in placed}
     externals, citations = cite(settings, api, placed, papers, previous, plan, now, report)
     venues = entry_venues(placed, papers, citations, previous, settings, refetched)
@@ -456,17 +459,17 @@ def assemble_tables(
     titles = dict(
         zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
     )
-    refetched = {p.arxiv_id: p for p in fetched.papers if p.arxiv_id in previous.fetched_at}
-    old_by_id = {
-        row["arxiv_id"]: row for row in ordered(previous.papers, list(refetched)).to_pylist()
-    }
+    # Papers fetched again: only these are compared, as rows, for what changed.
+    refetched = [i for i in plan.ids if i in fetched.ids and i in previous.fetched_at]
+    old_by_id = {row["arxiv_id"]: row for row in ordered(previous.papers, refetched).to_pylist()}
+    new_rows = ordered(papers, refetched).to_pylist()
     change_rows = membership_changes(
         list_membership((r["list"], r["arxiv_id"]) for r in previous.entries),
         list_membership((e.list, e.arxiv_id) for e in enriched),
         report.run_id,
         now,
         change_titles(previous, enriched, titles),
-    ) + paper_changes(old_by_id, paper_rows(refetched.values()), report.run_id, now)
+    ) + paper_changes(old_by_id, new_rows, report.run_id, now)
     changes = pa.concat_tables(
         [t for t in (previous.table("changes"), build_table(change_rows, CHANGES)) if t is not None]
     )
@@ -476,16 +479,16 @@ def assemble_tables(
     report.changes = len(change_rows)
     report.findings = found
     tables: dict[str, pa.Table | None] = {
-        "entries": build_table([e.row() for e in enriched], ENTRIES),
+        "entries": records_table(enriched, ENTRIES),
         "papers": conform(papers, PAPERS),
         "authors": conform(authors, AUTHORS),
         "quality": build_table(found, QUALITY),
         "changes": conform(changes, CHANGES),
     }
     same_papers = papers.column("arxiv_id").equals(previous.papers.column("arxiv_id"))
-    if not fetched.papers and previous.table("papers") is not None and same_papers:
+    if not fetched.ids and previous.table("papers") is not None and same_papers:
         # Nothing fetched and the same papers in the same order: the files on disk are
-        # these tables already. Linking them saves rewriting them (seconds at 100,000).
+        # these tables already. Linking them saves rewriting them (bench/results.md).
         tables["papers"] = tables["authors"] = None
     return tables
 

@@ -27,6 +27,7 @@ import functools
 import hashlib
 import re
 import textwrap
+from collections import deque
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
@@ -488,6 +489,14 @@ class FakeArxiv(FakeHTTPService[RecordedRequest]):
         with self._lock:
             self._bombs += n
 
+    def surplus_next(self, n: int, extra: int, *, duplicates: bool = False) -> None:
+        """The next ``n`` id_list feeds put ``extra`` entries nobody asked for (other served
+        papers; or, with ``duplicates``, asked ones a second time) ahead of the asked ones,
+        so that as many asked entries fall off a page of ``max_results``. totalResults
+        counts them all."""
+        with self._lock:
+            self._surplus.extend([(extra, duplicates)] * n)
+
     def reject_ids(self, *ids: str) -> None:
         """Answer 400 "incorrect id format" for these ids, as arXiv does for ids whose
         format it refuses although a client's own check let them through."""
@@ -505,6 +514,7 @@ class FakeArxiv(FakeHTTPService[RecordedRequest]):
         self._min_interval = 0.0
         self._latency = 0.0
         self._rejected: set[str] = set()
+        self._surplus: deque[tuple[int, bool]] = deque()
 
     # ----------------------------------------------------------------- answering
 
@@ -622,6 +632,8 @@ class FakeArxiv(FakeHTTPService[RecordedRequest]):
         matches = self._matches(
             raw_ids, search_query, params.get("sortBy", ""), params.get("sortOrder", "")
         )
+        if raw_ids and self._surplus:
+            matches = self._with_surplus(matches, *self._surplus.popleft())
         page_size = min(max_results, PAGE_CAP)
         render = functools.partial(
             _render_feed,
@@ -674,6 +686,15 @@ class FakeArxiv(FakeHTTPService[RecordedRequest]):
             # Clients must match answers by id: never hand back the request order.
             ordered = ordered[1:] + ordered[:1]
         return ordered
+
+    def _with_surplus(
+        self, matches: list[FakePaper], extra: int, duplicates: bool
+    ) -> list[FakePaper]:
+        if duplicates:
+            return matches[:extra] + matches
+        asked = {p.arxiv_id for p in matches}
+        others = [h[-1] for i, h in sorted(self._papers.items()) if i not in asked]
+        return others[:extra] + matches
 
 
 def _paging_error(start: int | None, max_results: int | None) -> str | None:

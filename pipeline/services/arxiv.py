@@ -2,9 +2,9 @@
 
     id_list_query          the query of an id_list request, as arxiv.Client builds it
     check_feed             bytes -> the strictly parsed root, or why it is unusable (pure)
-    parse_feed             a checked root -> Feed: the page header and Paper records (pure)
+    parse_feed             a checked root -> Feed: the page header and its entries as
+                           table columns (pure; Paper records on demand)
     ArxivApi.feed          all network: GET, or POST for long queries; a 400 names the id
-    ArxivApi.papers_by_id  one id_list search, paged as arxiv.Client pages it
 
 No private name of the ``arxiv`` package is used here (nor anywhere in ``pipeline/``): the
 package is the reference for what a feed means, and tests/unit/test_arxiv_oracle.py holds
@@ -24,12 +24,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import pyarrow as pa
 import requests
 from lxml import etree
 
 from pipeline.config import Settings
 from pipeline.errors import ArxivBadRequestError
 from pipeline.models import Author, Paper
+from pipeline.schemas import FETCHED
 from pipeline.services.http import Clock, HttpClient, HttpSettings, OnWait, Sleep, Verdict
 
 log = logging.getLogger(__name__)
@@ -165,7 +167,7 @@ def _int_text(root: Any, path: str) -> int | None:
         return None
 
 
-# -- the checked tree -> Papers (pure) ---------------------------------------------------------
+# -- the checked tree -> columns (pure) ------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -182,29 +184,103 @@ class Feed:
     """``<opensearch:startIndex>``: the first result on this page, 0-based."""
     items_per_page: int
     """``<opensearch:itemsPerPage>``."""
-    papers: list[Paper]
-    """The page's entries in feed order; entries without an id or a date are skipped."""
+    table: pa.Table
+    """The page's entries in feed order, one ``schemas.FETCHED`` row each; entries without
+    an id or a date are skipped."""
+
+    @property
+    def papers(self) -> list[Paper]:
+        """The page's entries as Paper records (title searches want records)."""
+        return papers_from_table(self.table)
+
+
+Row = tuple[Any, ...]
+"""One entry's values in ``_ROW`` order."""
+
+_ROW = (
+    "arxiv_id",
+    "version",
+    "title",
+    "abstract",
+    "authors",
+    "published",
+    "updated",
+    "primary_category",
+    "categories",
+    "doi",
+    "journal_ref",
+    "comment",
+    "abs_url",
+    "pdf_url",
+    "affiliations",
+    "fetched_at",
+)
+"""``FETCHED``'s columns, in the order an entry's row holds them."""
 
 
 def parse_feed(root: Any, fetched_at: datetime) -> Feed:
-    """A feed ``check_feed`` accepted -> its header and one Paper per usable entry.
+    """A feed ``check_feed`` accepted -> its header and its entries as table columns.
 
     Read as the ``arxiv`` package reads a feed (the first child of each kind counts; an
     entry without ``<id>``, ``<updated>`` or ``<published>`` is skipped with a warning;
-    a naive date is UTC), then cleaned as our Paper records want it (see ``clean_text``),
-    in one pass over each entry's children.
+    a naive date is UTC), then cleaned as our tables want it (see ``clean_text``), in one
+    pass over each entry's children. No record per entry: a page goes straight to columns.
     """
-    papers = []
-    for entry in root.iterchildren(_ENTRY):
-        paper = _paper(entry, fetched_at)
-        if paper is not None:
-            papers.append(paper)
+    rows = [
+        row
+        for entry in root.iterchildren(_ENTRY)
+        if (row := _entry_row(entry, fetched_at)) is not None
+    ]
     return Feed(
         total_results=_header_int(root, f"{_OPENSEARCH}totalResults"),
         start_index=_header_int(root, f"{_OPENSEARCH}startIndex"),
         items_per_page=_header_int(root, f"{_OPENSEARCH}itemsPerPage"),
-        papers=papers,
+        table=fetched_table(rows),
     )
+
+
+def fetched_table(rows: Sequence[Row]) -> pa.Table:
+    """Entry rows (``_ROW`` order) -> a ``FETCHED`` table."""
+    if not rows:
+        return pa.Table.from_batches([], schema=FETCHED)
+    columns = dict(zip(_ROW, zip(*rows, strict=True), strict=True))
+    arrays = [pa.array(columns[f.name], type=f.type) for f in FETCHED]
+    return pa.Table.from_arrays(arrays, schema=FETCHED)
+
+
+def paper_row(paper: Paper) -> Row:
+    """A Paper record -> its entry row (``_ROW`` order), as ``parse_feed`` reads one."""
+    return (
+        paper.arxiv_id,
+        paper.version,
+        paper.title,
+        paper.abstract,
+        [a.name for a in paper.authors],
+        paper.published,
+        paper.updated,
+        paper.primary_category,
+        list(paper.categories),
+        paper.doi,
+        paper.journal_ref,
+        paper.comment,
+        paper.abs_url,
+        paper.pdf_url,
+        [list(a.affiliations) for a in paper.authors],
+        paper.fetched_at,
+    )
+
+
+def papers_from_table(table: pa.Table) -> list[Paper]:
+    """``FETCHED`` rows -> Paper records."""
+    papers = []
+    for row in table.to_pylist():
+        names, affiliations = row.pop("authors"), row.pop("affiliations")
+        row["authors"] = tuple(
+            Author(name, tuple(affs)) for name, affs in zip(names, affiliations, strict=True)
+        )
+        row["categories"] = tuple(row["categories"])
+        papers.append(Paper(**row))
+    return papers
 
 
 def _header_int(root: Any, tag: str) -> int:
@@ -212,16 +288,19 @@ def _header_int(root: Any, tag: str) -> int:
     return 0 if value is None else value
 
 
-def _paper(entry: Any, fetched_at: datetime) -> Paper | None:
+def _entry_row(entry: Any, fetched_at: datetime) -> Row | None:
     texts: dict[Any, str | None] = {}
-    authors: list[Author] = []
+    names: list[str] = []
+    affiliations: list[list[str]] = []
     pdf_urls: list[str] = []
     categories: list[str] = []
     primary: Any = None
     for child in entry:
         tag = child.tag
         if tag == _AUTHOR:
-            authors.append(_author(child))
+            name, affs = _author(child)
+            names.append(name)
+            affiliations.append(affs)
         elif tag == _LINK:
             href = child.get("href")
             if href is not None and child.get("title") == "pdf":
@@ -249,26 +328,27 @@ def _paper(entry: Any, fetched_at: datetime) -> Paper | None:
         log.warning("Result has multiple PDF links; using %s", pdf_urls[0])
     arxiv_id, version = split_version(entry_id)
     journal_ref, comment = texts.get(_JOURNAL_REF), texts.get(_COMMENT)
-    return Paper(
-        arxiv_id=arxiv_id,
-        version=version,
-        title=clean_text(texts.get(_TITLE) or ""),
-        abstract=clean_text(texts.get(_SUMMARY) or ""),
-        authors=tuple(authors),
-        published=published,
-        updated=updated,
-        primary_category=(primary.get("term") if primary is not None else "") or "",
-        categories=tuple(categories),
-        doi=texts.get(_DOI),
-        journal_ref=clean_text(journal_ref) if journal_ref else None,
-        comment=clean_text(comment) if comment else None,
-        abs_url=entry_id,
-        pdf_url=pdf_urls[0] if pdf_urls else None,
-        fetched_at=fetched_at,
+    return (
+        arxiv_id,
+        version,
+        clean_text(texts.get(_TITLE) or ""),
+        clean_text(texts.get(_SUMMARY) or ""),
+        names,
+        published,
+        updated,
+        (primary.get("term") if primary is not None else "") or "",
+        categories,
+        texts.get(_DOI),
+        clean_text(journal_ref) if journal_ref else None,
+        clean_text(comment) if comment else None,
+        entry_id,
+        pdf_urls[0] if pdf_urls else None,
+        affiliations,
+        fetched_at,
     )
 
 
-def _author(element: Any) -> Author:
+def _author(element: Any) -> tuple[str, list[str]]:
     name: str | None = None
     affiliations: list[str] = []
     for child in element:
@@ -278,7 +358,7 @@ def _author(element: Any) -> Author:
                 name = child.text or ""
         elif tag == _AFFILIATION and child.text is not None:
             affiliations.append(child.text)
-    return Author(name=clean_text(name or ""), affiliations=tuple(affiliations))
+    return clean_text(name or ""), affiliations
 
 
 def _timestamp(text: str | None) -> datetime | None:
@@ -294,9 +374,6 @@ def _timestamp(text: str | None) -> datetime | None:
 def split_version(entry_id: str) -> tuple[str, int]:
     """``http://arxiv.org/abs/2304.05977v2`` -> (``2304.05977``, 2)."""
     short = entry_id.split("/abs/", 1)[-1]
-    head, v, digits = short.rpartition("v")
-    if v and digits.isdecimal():  # the usual ``...vN``: what _VERSION finds, without it
-        return head, int(digits)
     match = _VERSION.search(short)
     if not match:
         return short, 1
@@ -305,11 +382,8 @@ def split_version(entry_id: str) -> tuple[str, int]:
 
 def clean_text(text: str) -> str:
     """Collapse whitespace and decode entities left in the text; LaTeX stays as it is."""
-    if "&" in text:  # unescape only where there is something to decode (most fields)
-        text = html.unescape(text)
-    # str.split() splits at exactly the characters ``\s`` matches (str.isspace), so this is
-    # ``re.sub(r"\s+", " ", text).strip()``, four times faster.
-    return " ".join(text.split())
+    # str.split() splits at exactly the characters ``\s`` matches (str.isspace).
+    return " ".join(html.unescape(text).split())
 
 
 # -- the edge --------------------------------------------------------------------------------
@@ -378,24 +452,6 @@ class ArxivApi:
         if answer.response.status_code == 400:
             raise bad_request(url, answer.response.content)
         return parse_feed(answer.parsed, fetched_at)
-
-    def papers_by_id(
-        self, ids: Sequence[str], fetched_at: datetime, refresh: bool = False
-    ) -> list[Paper]:
-        """What arXiv answers for ``ids`` (at most ``len(ids)`` papers), one page per request.
-
-        A page holds as many results as ids were asked, so one request normally answers;
-        further pages are asked only while the feed's total says more are due, as
-        ``arxiv.Client.results`` pages.
-        """
-        papers: list[Paper] = []
-        page = self.feed(id_list_query(ids, 0, len(ids)), fetched_at, refresh)
-        while page.papers:
-            papers += page.papers
-            if len(papers) >= page.total_results or len(papers) >= len(ids):
-                break
-            page = self.feed(id_list_query(ids, len(papers), len(ids)), fetched_at, refresh)
-        return papers[: len(ids)]
 
     def get_text(self, url: str) -> str:
         """A text document (a remote list) through the same cache, limiter and retries."""

@@ -12,20 +12,22 @@ import contextlib
 import io
 import json
 import logging
-import math
 import os
 import shutil
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict
+from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
-from pipeline.models import Paper
-from pipeline.schemas import AUTHORS, CITATIONS, PAPERS, SCHEMA_VERSION
+from pipeline.schemas import AUTHORS, CITATIONS, SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from pipeline.services.citations import Citation
@@ -39,10 +41,19 @@ _META = {b"pipeline.schema_version": SCHEMA_VERSION.encode()}
 
 def build_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
     """Rows -> a table of exactly ``schema`` (never what pandas would guess)."""
-    rows = list(rows)
-    # Column by column: faster than Table.from_pylist on 100,000 rows, and it does not
-    # import pandas the way from_pylist does (see _from_columns).
-    return _from_columns({f.name: [row.get(f.name) for row in rows] for f in schema}, schema)
+    table = pa.Table.from_pylist(list(rows), schema=schema)
+    return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
+
+
+def records_table(records: Sequence[object], schema: pa.Schema) -> pa.Table:
+    """Records with an attribute per column -> a table of exactly ``schema``, column by
+    column: no row dict per record (their memory: bench/results.md)."""
+    if not records:
+        return build_table([], schema)
+    columns = zip(*map(attrgetter(*schema.names), records), strict=True)
+    arrays = [pa.array(column, type=f.type) for column, f in zip(columns, schema, strict=True)]
+    table = pa.Table.from_arrays(arrays, schema=schema)
+    return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
 
 
 def citations_table(rows: Iterable[Citation]) -> pa.Table:
@@ -67,146 +78,44 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 
 
 def row_table(row: Mapping[str, Any], schema: pa.Schema) -> pa.Table:
-    """One row -> a one-row table of exactly ``schema`` (see ``_from_columns``)."""
-    return _from_columns({name: [row.get(name)] for name in schema.names}, schema)
+    """One row -> a one-row table of exactly ``schema``, through pyarrow's JSON reader.
 
-
-def string_array(values: Sequence[str]) -> pa.Array:
-    """``pa.array(values, pa.string())``, built as ``_from_columns`` builds columns."""
-    column = _from_columns({"value": list(values)}, _STRINGS).column(0)
-    return column.combine_chunks()
-
-
-def paper_rows(papers: Iterable[Paper]) -> list[dict[str, Any]]:
-    return [
-        {
-            "arxiv_id": p.arxiv_id,
-            "version": p.version,
-            "title": p.title,
-            "abstract": p.abstract,
-            "authors": [a.name for a in p.authors],
-            "published": p.published,
-            "updated": p.updated,
-            "primary_category": p.primary_category,
-            "categories": list(p.categories),
-            "doi": p.doi,
-            "journal_ref": p.journal_ref,
-            "comment": p.comment,
-            "abs_url": p.abs_url,
-            "pdf_url": p.pdf_url,
-            "fetched_at": p.fetched_at,
-        }
-        for p in papers
-    ]
-
-
-def author_rows(papers: Iterable[Paper]) -> list[dict[str, Any]]:
-    return [
-        {
-            "arxiv_id": p.arxiv_id,
-            "position": position,
-            "name": author.name,
-            "affiliations": list(author.affiliations),
-        }
-        for p in papers
-        for position, author in enumerate(p.authors)
-    ]
-
-
-def papers_table(papers: Iterable[Paper]) -> pa.Table:
-    """``build_table(paper_rows(papers), PAPERS)``, built column by column straight from
-    the records: no row dicts (five times faster at 100,000 papers)."""
-    papers = list(papers)
-    if not papers:
-        return build_table([], PAPERS)
-    columns: dict[str, list[Any]] = {
-        "arxiv_id": [p.arxiv_id for p in papers],
-        "version": [p.version for p in papers],
-        "title": [p.title for p in papers],
-        "abstract": [p.abstract for p in papers],
-        "authors": [[a.name for a in p.authors] for p in papers],
-        "published": [p.published for p in papers],
-        "updated": [p.updated for p in papers],
-        "primary_category": [p.primary_category for p in papers],
-        "categories": [list(p.categories) for p in papers],
-        "doi": [p.doi for p in papers],
-        "journal_ref": [p.journal_ref for p in papers],
-        "comment": [p.comment for p in papers],
-        "abs_url": [p.abs_url for p in papers],
-        "pdf_url": [p.pdf_url for p in papers],
-        "fetched_at": [p.fetched_at for p in papers],
-    }
-    return _from_columns(columns, PAPERS)
-
-
-def authors_table(papers: Iterable[Paper]) -> pa.Table:
-    """``build_table(author_rows(papers), AUTHORS)``, column by column like papers_table."""
-    papers = list(papers)
-    columns: dict[str, list[Any]] = {
-        "arxiv_id": [p.arxiv_id for p in papers for _ in p.authors],
-        "position": [i for p in papers for i in range(len(p.authors))],
-        "name": [a.name for p in papers for a in p.authors],
-        "affiliations": [list(a.affiliations) for p in papers for a in p.authors],
-    }
-    if not columns["arxiv_id"]:
-        return build_table([], AUTHORS)
-    return _from_columns(columns, AUTHORS)
-
-
-SMALL_TABLE_ROWS = 20_000
-"""Tables up to this many rows are built through pyarrow's JSON reader, larger ones with
-``pa.array``.
-
-pyarrow imports pandas on its first ``pa.array`` of a Python list: a fifth of a second,
-as much as everything else a cold run of a 100-paper list does, and all a run with
-nothing to do would spend. Its JSON reader imports nothing. Past about 20,000 rows
-encoding the JSON costs more than the import, so large tables take the direct way.
-"""
-_STRINGS = pa.schema([pa.field("value", pa.string())])
-
-
-def _from_columns(columns: Mapping[str, list[Any]], schema: pa.Schema) -> pa.Table:
-    rows = len(columns[schema.names[0]])
-    if rows == 0:
-        table = pa.Table.from_batches([], schema=schema)  # an empty array imports pandas too
-    elif rows <= SMALL_TABLE_ROWS and _json_safe(columns, schema):
-        table = _through_json(columns, schema)
-    else:
-        arrays = [pa.array(columns[f.name], type=f.type) for f in schema]
-        table = pa.Table.from_arrays(arrays, schema=schema)
-    return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
-
-
-def _json_safe(columns: Mapping[str, list[Any]], schema: pa.Schema) -> bool:
-    # JSON has no NaN or infinity; such a float takes the pa.array way.
-    return all(
-        value is None or math.isfinite(value)
-        for f in schema
-        if pa.types.is_floating(f.type)
-        for value in columns[f.name]
-    )
-
-
-def _through_json(columns: Mapping[str, list[Any]], schema: pa.Schema) -> pa.Table:
-    names = schema.names
-    values = [
-        [None if v is None else v.isoformat() for v in columns[f.name]]
-        if pa.types.is_timestamp(f.type)
-        else columns[f.name]
-        for f in schema
-    ]
-    encode = json.JSONEncoder(allow_nan=False).encode
-    lines = (encode(dict(zip(names, row, strict=True))) for row in zip(*values, strict=True))
-    data = "\n".join(lines).encode("ascii")  # the encoder escapes everything else
+    It is the one table a run with nothing to do builds (its line in runs.parquet), and
+    ``build_table`` would import pandas for it: pyarrow does on its first conversion of a
+    Python list, 0.2 s, as long as the rest of such a run (bench/results.md).
+    """
+    values = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+    try:
+        data = json.dumps(values, allow_nan=False).encode("ascii")
+    except ValueError:  # NaN or infinity, which JSON has no words for
+        return build_table([row], schema)
     table = pa_json.read_json(
         io.BytesIO(data),
-        # One block: an object may not straddle two, and these tables are small.
-        read_options=pa_json.ReadOptions(use_threads=False, block_size=len(data) + 1),
         parse_options=pa_json.ParseOptions(
             explicit_schema=schema, unexpected_field_behavior="error"
         ),
     )
-    return table.select(names).cast(schema)
+    table = table.select(schema.names).cast(schema)
+    return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
+
+
+def authors_table(fetched: pa.Table) -> pa.Table:
+    """The authors table's rows of ``schemas.FETCHED`` papers: one per author, in order."""
+    names = fetched.column("authors").combine_chunks()
+    lengths = pc.list_value_length(names).to_numpy()
+    parents = pc.list_parent_indices(names)
+    # An author's position is its index among the names minus its paper's first one.
+    position = np.arange(len(parents), dtype=np.int32) - np.repeat(
+        np.cumsum(lengths, dtype=np.int32) - lengths, lengths
+    )
+    columns = {
+        "arxiv_id": fetched.column("arxiv_id").take(parents),
+        "position": pa.array(position, type=pa.int32()),
+        "name": pc.list_flatten(names),
+        "affiliations": pc.list_flatten(fetched.column("affiliations").combine_chunks()),
+    }
+    table = pa.Table.from_arrays([columns[name] for name in AUTHORS.names], schema=AUTHORS)
+    return table.replace_schema_metadata({**(AUTHORS.metadata or {}), **_META})
 
 
 # -- the edge: reading and publishing -----------------------------------------------------

@@ -25,6 +25,7 @@ from pipeline.errors import (
     MalformedAnswerError,
     UpstreamUnavailableError,
 )
+from pipeline.fetch import fetch_papers
 from pipeline.refresh import run_refresh
 from pipeline.services.arxiv import ArxivApi, http_settings
 from pipeline.services.citations import run_cite
@@ -293,6 +294,6 @@ def test_each_retry_wait_is_announced_with_cause_host_and_attempt(
     seed_arxiv.fail_next(1, status=429)
     waits: list[RetryWait] = []
     with ArxivApi(behind, sleep=lambda s: None, on_wait=waits.append, rng=lambda: 0.0) as api:
-        api.papers_by_id(["2304.05977"], datetime.now(UTC))
+        fetch_papers(api, ["2304.05977"], batch_size=10, fetched_at=datetime.now(UTC))
     host = proxy.url.removeprefix("http://")
     assert [w.line() for w in waits] == [f"waiting 30 s (HTTP 429 from {host}), retry 2/8"]

@@ -16,7 +16,7 @@ from pipeline.config import Settings
 from pipeline.fetch import fetch_papers
 from pipeline.models import ListEntry
 from pipeline.resolve import ACCEPT_SCORE, TitleResolution, check_link, resolve_titles
-from pipeline.services.arxiv import ArxivApi
+from pipeline.services.arxiv import ArxivApi, papers_from_table
 from tests.fake_arxiv import FakeArxiv, FakePaper
 
 SEED = (
@@ -259,7 +259,7 @@ def test_a_deliberately_wrong_link_is_caught(api: ArxivApi, fake_arxiv: FakeArxi
     right = entry(voyager + ".", arxiv_id="2305.16291")
     wrong = entry("FireAct: Toward Language Agent Fine-tuning.", arxiv_id="2305.16291")
 
-    paper = fetch_papers(api, ["2305.16291"], batch_size=10).papers["2305.16291"]
+    [paper] = papers_from_table(fetch_papers(api, ["2305.16291"], batch_size=10).table)
     checks = [check_link(e.title, paper.title) for e in (right, wrong)]
 
     assert [c.title_mismatch for c in checks] == [False, True]

@@ -1,9 +1,11 @@
 """Our arXiv requests and feed parse, held equal to the ``arxiv`` package's own.
 
 The ``arxiv`` package stays a dependency as the reference for what a feed means. The
-pipeline reads feeds itself (``check_feed`` -> ``parse_feed``, straight to Paper records);
-this oracle parses the same bytes with the package and converts its ``arxiv.Result``s to
-Papers the way the pipeline did while it used the package (``reference_paper``).
+pipeline reads feeds itself (``check_feed`` -> ``parse_feed``, straight to table columns,
+``schemas.FETCHED``; ``Feed.papers`` reads Paper records back from those columns); this
+oracle parses the same bytes with the package and converts its ``arxiv.Result``s to Papers
+the way the pipeline did while it used the package (``reference_paper``), so the
+column-wise parse is held equal to it field by field.
 
 Private names used here, in the test only: ``arxiv._feed.parse`` (the package's bytes ->
 results parser: its public ``Client`` offers it only behind its own network calls) and
@@ -14,6 +16,7 @@ upgrade that moves them fails here, not in the pipeline.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -25,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.models import Author, Paper
+from pipeline.schemas import FETCHED as FETCHED_SCHEMA
 from pipeline.services.arxiv import (
     Feed,
     check_feed,
@@ -66,10 +70,20 @@ def reference_paper(result: arxiv.Result, fetched_at: datetime) -> Paper:
     )
 
 
-def reference_feed(content: bytes) -> Feed:
+@dataclass(frozen=True)
+class ReferenceFeed:
+    """The ``arxiv`` package's reading of a feed page: its header and Paper records."""
+
+    total_results: int
+    start_index: int
+    items_per_page: int
+    papers: list[Paper]
+
+
+def reference_feed(content: bytes) -> ReferenceFeed:
     parsed = _feed.parse(content)
     assert not parsed.malformed and parsed.error is None
-    return Feed(
+    return ReferenceFeed(
         total_results=parsed.header.total_results,
         start_index=parsed.header.start_index,
         items_per_page=parsed.header.items_per_page,
@@ -80,7 +94,9 @@ def reference_feed(content: bytes) -> Feed:
 def ours(content: bytes) -> Feed:
     root, problem = check_feed(content)
     assert problem is None
-    return parse_feed(root, FETCHED)
+    feed = parse_feed(root, FETCHED)
+    assert feed.table.schema.equals(FETCHED_SCHEMA)
+    return feed
 
 
 def _fields(paper: Paper) -> tuple[object, ...]:
@@ -312,6 +328,7 @@ def test_parse_equals_the_arxiv_parser_on_generated_feeds(content: bytes) -> Non
     root, problem = check_feed(content)
     assert problem is None
     mine = parse_feed(root, FETCHED)
+    assert mine.table.schema.equals(FETCHED_SCHEMA)
     theirs = reference_feed(content)
     assert (mine.total_results, mine.start_index, mine.items_per_page) == (
         theirs.total_results,

@@ -29,8 +29,15 @@ from pipeline.resolve import (
     title_similarity,
 )
 from pipeline.schemas import AUTHORS, PAPERS
-from pipeline.services.arxiv import check_feed, clean_text, parse_feed, split_version
-from pipeline.store.tables import author_rows, authors_table, build_table, paper_rows, papers_table
+from pipeline.services.arxiv import (
+    check_feed,
+    clean_text,
+    fetched_table,
+    paper_row,
+    parse_feed,
+    split_version,
+)
+from pipeline.store.tables import authors_table, build_table, conform
 from tests import fake_arxiv
 from tests.fake_arxiv import FakePaper
 
@@ -148,17 +155,63 @@ def _assert_identical(fast: pa.Table, slow: pa.Table) -> None:
     assert fast.to_pylist() == slow.to_pylist()
 
 
+def _paper_rows(papers: list[Paper]) -> list[dict[str, object]]:
+    return [
+        {
+            "arxiv_id": p.arxiv_id,
+            "version": p.version,
+            "title": p.title,
+            "abstract": p.abstract,
+            "authors": [a.name for a in p.authors],
+            "published": p.published,
+            "updated": p.updated,
+            "primary_category": p.primary_category,
+            "categories": list(p.categories),
+            "doi": p.doi,
+            "journal_ref": p.journal_ref,
+            "comment": p.comment,
+            "abs_url": p.abs_url,
+            "pdf_url": p.pdf_url,
+            "fetched_at": p.fetched_at,
+        }
+        for p in papers
+    ]
+
+
+def _author_rows(papers: list[Paper]) -> list[dict[str, object]]:
+    return [
+        {
+            "arxiv_id": p.arxiv_id,
+            "position": position,
+            "name": author.name,
+            "affiliations": list(author.affiliations),
+        }
+        for p in papers
+        for position, author in enumerate(p.authors)
+    ]
+
+
+def _fetched(papers: list[Paper]) -> pa.Table:
+    return fetched_table([paper_row(p) for p in papers])
+
+
 def test_papers_and_authors_tables_equal_the_row_built_ones() -> None:
     papers = _fixture_papers()
-    _assert_identical(papers_table(papers), build_table(paper_rows(papers), PAPERS))
-    _assert_identical(authors_table(papers), build_table(author_rows(papers), AUTHORS))
-    # Any iterable, and the empty cases (no papers; papers without authors).
-    _assert_identical(papers_table(iter(papers)), build_table(paper_rows(papers), PAPERS))
-    _assert_identical(authors_table(iter(papers)), build_table(author_rows(papers), AUTHORS))
-    _assert_identical(papers_table([]), build_table([], PAPERS))
+    fetched = _fetched(papers)
+    _assert_identical(conform(fetched, PAPERS), build_table(_paper_rows(papers), PAPERS))
+    _assert_identical(authors_table(fetched), build_table(_author_rows(papers), AUTHORS))
+    # Several chunks, a slice (offsets not starting at 0), and the empty cases (no papers;
+    # papers without authors).
+    chunked = pa.concat_tables([_fetched(papers[:7]), _fetched(papers[7:])])
+    _assert_identical(authors_table(chunked), build_table(_author_rows(papers), AUTHORS))
+    _assert_identical(
+        authors_table(fetched.slice(5, 20)), build_table(_author_rows(papers[5:25]), AUTHORS)
+    )
+    _assert_identical(conform(_fetched([]), PAPERS), build_table([], PAPERS))
+    _assert_identical(authors_table(_fetched([])), build_table([], AUTHORS))
     lone = [p for p in papers if not p.authors]
     assert lone
-    _assert_identical(authors_table(lone), build_table([], AUTHORS))
+    _assert_identical(authors_table(_fetched(lone)), build_table([], AUTHORS))
 
 
 def _old_title_similarity(listed: str, arxiv_title: str) -> float:

@@ -1,5 +1,6 @@
-"""Small tables go through pyarrow's JSON reader (no pandas import); they must come out
-exactly as ``pa.array`` would build them."""
+"""Tables come out exactly as ``pa.array`` builds them from the explicit schema: through
+``pa.Table.from_pylist`` (``build_table``), or pyarrow's JSON reader for the one row a run
+with nothing to do adds (``row_table``, which must not import pandas)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import math
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 from typing import Any
 
 import pyarrow as pa
@@ -15,8 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.schemas import TABLES
-from pipeline.store import tables
-from pipeline.store.tables import build_table, string_array
+from pipeline.store.tables import build_table, records_table, row_table
 
 _TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 _ZONES = st.sampled_from(
@@ -62,39 +63,43 @@ def _direct(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
 @pytest.mark.parametrize("name", sorted(TABLES))
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
-def test_the_json_way_builds_what_pa_array_builds(name: str, data: st.DataObject) -> None:
+def test_tables_are_what_pa_array_builds(name: str, data: st.DataObject) -> None:
     schema = TABLES[name]
     rows = data.draw(_rows(schema))
     built = build_table(rows, schema)
     assert built.schema.equals(schema, check_metadata=False)
     assert built.equals(_direct(rows, schema).cast(schema))
+    one = row_table(rows[0], schema)
+    assert one.schema.equals(built.schema, check_metadata=True)
+    assert one.equals(built.slice(0, 1))
+    records = records_table([SimpleNamespace(**row) for row in rows], schema)
+    assert records.schema.equals(built.schema, check_metadata=True)
+    assert records.equals(built)
+
+
+def test_no_records_make_an_empty_table() -> None:
+    assert records_table([], TABLES["entries"]).equals(build_table([], TABLES["entries"]))
 
 
 def test_a_nan_takes_the_direct_way() -> None:
     schema = pa.schema([pa.field("x", pa.float64())])
     built = build_table([{"x": math.nan}, {"x": math.inf}, {"x": None}], schema)
     assert math.isnan(built.column("x")[0].as_py()) and built.column("x")[1].as_py() == math.inf
+    assert math.isnan(row_table({"x": math.nan}, schema).column("x")[0].as_py())
 
 
-def test_large_tables_take_the_direct_way(monkeypatch: pytest.MonkeyPatch) -> None:
-    rows = [{"value": f"id{i}"} for i in range(5)]
-    schema = pa.schema([pa.field("value", pa.string())])
-    monkeypatch.setattr(tables, "SMALL_TABLE_ROWS", 2)
-    assert build_table(rows, schema).equals(_direct(rows, schema))
-    assert string_array([r["value"] for r in rows]).equals(pa.array([r["value"] for r in rows]))
-
-
-def test_building_small_tables_leaves_pandas_unloaded() -> None:
-    # The point of the JSON way: pyarrow loads pandas on its first pa.array of a list.
+def test_a_run_row_leaves_pandas_unloaded() -> None:
+    # pyarrow loads pandas on its first pa.array of a list: a run with nothing to do, which
+    # builds only this row, would spend most of its time on that import.
     code = (
         "import sys\n"
         "from datetime import datetime, UTC\n"
         "from pipeline.schemas import RUNS\n"
-        "from pipeline.store.tables import build_table, string_array\n"
+        "from pipeline.store.tables import row_table\n"
         "row = dict(run_id='r', started=datetime.now(UTC), finished=datetime.now(UTC),\n"
         "  status='ok', exit_code=0, lists=1, entries=2, papers=2, requests=1,\n"
         "  cache_hits=0, retries=0, seconds_slept=0.5)\n"
-        "build_table([row, row], RUNS); string_array(['a', 'b'])\n"
+        "row_table(row, RUNS)\n"
         "print('pandas' in sys.modules)\n"
     )
     done = subprocess.run(

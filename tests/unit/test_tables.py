@@ -11,11 +11,12 @@ import pytest
 
 from pipeline.models import Author, Paper
 from pipeline.schemas import AUTHORS, PAPERS, RUNS, SCHEMA_VERSION
+from pipeline.services.arxiv import fetched_table, paper_row
 from pipeline.store.tables import (
     KEEP_SETS,
     authors_table,
     build_table,
-    papers_table,
+    conform,
     publish_set,
     read_table,
     row_table,
@@ -44,9 +45,13 @@ def _paper(arxiv_id: str = "2304.05977") -> Paper:
     )
 
 
+def papers_table(papers: list[Paper]) -> pa.Table:
+    return conform(fetched_table([paper_row(p) for p in papers]), PAPERS)
+
+
 def test_tables_have_exactly_the_declared_schema() -> None:
     papers = papers_table([_paper()])
-    authors = authors_table([_paper()])
+    authors = authors_table(fetched_table([paper_row(_paper())]))
     assert papers.schema.equals(PAPERS, check_metadata=False)
     assert authors.schema.equals(AUTHORS, check_metadata=False)
     assert papers.schema.metadata[b"pipeline.schema_version"] == SCHEMA_VERSION.encode()
