@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pipeline.config import Settings
-from pipeline.errors import PipelineError
+from pipeline.errors import EX_OK, EX_SKIPPED, PipelineError
 from pipeline.lists.locate import default_sources
 from pipeline.schemas import ENTRIES, PAPERS, TABLES
 from pipeline.store.runs import (
@@ -86,7 +86,9 @@ def run_refresh(
                 raise
         report.seconds = time.monotonic() - t0
         finished = clock()
-        tables["runs"] = append_run(settings, report, started, finished, "ok", 0)
+        # A list skipped as unreadable: the tables are published, and the run says so.
+        exit_code = EX_SKIPPED if report.skipped else EX_OK
+        tables["runs"] = append_run(settings, report, started, finished, "ok", exit_code)
         unchanged = [name for name, table in tables.items() if table is None]
         state = {}
         if inputs is not None and due is not None and due > finished:

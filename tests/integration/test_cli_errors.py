@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.cli import FINDINGS_SHOWN, main
@@ -121,3 +122,16 @@ def refreshed_dir(settings: Settings) -> Path:
 
     run_refresh(settings)
     return settings.data_dir
+
+
+def test_an_unreadable_list_among_several_is_skipped_with_exit_3(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (settings.raw_dir / "broken.md").write_bytes(b"\xff\xfe not text")
+    argv = ["refresh", "--data-dir", str(settings.data_dir), "--api-url", settings.api_url]
+    assert main([*argv, "--delay", "0", "--quiet"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("warning: list skipped: ") and "broken.md" in err[0]
+    (run,) = pq.read_table(settings.enriched_dir / "runs.parquet").to_pylist()
+    assert (run["status"], run["exit_code"]) == ("ok", 3)
+    assert pq.read_table(settings.enriched_dir / "entries.parquet").num_rows == 97
