@@ -19,6 +19,8 @@ code=$?
 case $code in
   0) ;;
   75) echo "arxiv-list-pipeline: skipped, an earlier refresh of $data_dir is still running" ;;
+  3) echo "arxiv-list-pipeline: $data_dir refreshed, but a list was skipped (exit 3):"
+     grep "list skipped" "$log" | tail -n 5 ;;
   *) echo "arxiv-list-pipeline: refresh of $data_dir failed (exit $code); the previous tables were kept."
      echo "Last lines of $log:"
      tail -n 15 "$log" ;;

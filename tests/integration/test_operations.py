@@ -246,6 +246,14 @@ def test_cron_script_is_quiet_on_success_and_loud_on_failure(
     assert done.returncode == 1
     assert "failed (exit 1)" in done.stdout and "HTTP 503" in done.stdout
 
+    # A list that cannot be read among several: the tables are refreshed, the mail says which.
+    (settings.raw_dir / "broken.md").write_bytes(b"\xff\xfe not text")
+    done = subprocess.run(
+        [str(script), "--delay", "0"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 3
+    assert "refreshed, but a list was skipped" in done.stdout and "broken.md" in done.stdout
+
 
 # -- remote lists --------------------------------------------------------------------------
 
