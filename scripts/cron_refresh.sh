@@ -13,6 +13,10 @@ mkdir -p "$data_dir/logs"
 log="$data_dir/logs/refresh-$(date -u +%Y-%m-%d).log"
 {
   echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) refresh"
+  if [ -z "${PYTHON:-}" ]; then
+    # As `make refresh` does: create .venv on first use, update it when pyproject.toml changed.
+    make -s -C "$project" .venv/.installed-runtime || exit 1
+  fi
   cd "$project" && "$python" -m pipeline refresh --data-dir "$data_dir" "${outputs[@]}" "$@"
 } >>"$log" 2>&1
 code=$?
