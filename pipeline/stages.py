@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.arrow import column
 from pipeline.changes import list_membership, membership_changes, paper_changes
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, Progress, fetch_papers, unique_ids
@@ -188,7 +189,7 @@ def ordered(table: pa.Table, ids: Sequence[str], then: str | None = None) -> pa.
         return table.slice(0, 0)
     if then is None and table.column("arxiv_id").to_pylist() == list(ids):
         return table  # already so: a warm run's tables need no reshuffling
-    value_set = pa.array(ids, pa.string())
+    value_set = column(ids, pa.string())
     rank = pc.index_in(table.column("arxiv_id"), value_set=value_set)
     table = table.append_column("_rank", rank).filter(pc.is_valid(rank))
     keys = [("_rank", "ascending")] + ([(then, "ascending")] if then else [])
