@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -254,13 +255,19 @@ def refresh_tables(
         skipped=report.skipped,
     )
     previous = PreviousRun.read(settings.enriched_dir)
-    plan = plan_run(settings, api, entries, previous, now)
-    fetched = fetch_planned(settings, api, plan, progress, now)
-    papers, authors = merge_papers(previous, plan, fetched)
-    enriched, citations = enrich_entries(
-        settings, api, entries, previous, plan, fetched, papers, now, report
-    )
-    tables = assemble_tables(previous, plan, fetched, enriched, papers, authors, now, report)
+    # The entries and the previous tables live the whole pass: frozen, the collector stops
+    # scanning them again at every full collection (0.5 s of a cold 100,000-paper run).
+    gc.freeze()
+    try:
+        plan = plan_run(settings, api, entries, previous, now)
+        fetched = fetch_planned(settings, api, plan, progress, now)
+        papers, authors = merge_papers(previous, plan, fetched)
+        enriched, citations = enrich_entries(
+            settings, api, entries, previous, plan, fetched, papers, now, report
+        )
+        tables = assemble_tables(previous, plan, fetched, enriched, papers, authors, now, report)
+    finally:
+        gc.unfreeze()  # a caller in the same process (tests) gets them collected again
     if citations is not None:
         tables["citations"] = citations
     due = next_due(settings, papers, citations, plan.ids, bool(report.cite_failures))
