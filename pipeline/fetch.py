@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
+from pipeline.arrow import column
 from pipeline.arxiv_ids import is_valid_id
 from pipeline.errors import ArxivBadRequestError
 from pipeline.schemas import FETCHED
@@ -185,7 +186,7 @@ def _requested(page: pa.Table, wanted: set[str], seen: set[str]) -> tuple[pa.Tab
             keep.append(index)
     if len(keep) == page.num_rows:
         return page, 0
-    return page.take(pa.array(keep, pa.int64())), page.num_rows - len(keep)
+    return page.take(column(keep, pa.int64())), page.num_rows - len(keep)
 
 
 def _in_order(table: pa.Table, ids: list[str]) -> pa.Table:
@@ -193,7 +194,7 @@ def _in_order(table: pa.Table, ids: list[str]) -> pa.Table:
     order, and a cold run's papers then need no reordering as a whole (a copy of them all)."""
     row_of = {arxiv_id: row for row, arxiv_id in enumerate(table.column("arxiv_id").to_pylist())}
     order = [row_of[i] for i in ids if i in row_of]
-    return table.take(pa.array(order, pa.int64()))
+    return table.take(column(order, pa.int64()))
 
 
 def _strip_version(arxiv_id: str) -> str:

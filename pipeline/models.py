@@ -60,7 +60,7 @@ class ChangeKind(StrEnum):
     METADATA_CHANGED = "metadata_changed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ListEntry:
     """One paper item of a Markdown list, as the list states it."""
 
@@ -97,7 +97,7 @@ class ListEntry:
         return EntryKey(self.list, self.line)
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class EntryKey:
     """An entry's place: (list, line). Stages pass answers about entries keyed by this,
     never by position in a sequence."""
@@ -106,7 +106,7 @@ class EntryKey:
     line: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Author:
     """One author of a paper (Atom ``<author>``)."""
 
@@ -116,7 +116,7 @@ class Author:
     """``<arxiv:affiliation>`` elements, often absent."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Paper:
     """One arXiv paper at its latest version (Atom ``<entry>``)."""
 
@@ -151,7 +151,7 @@ class Paper:
     """When this record was fetched (UTC)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExternalIds:
     """Ids other services give an entry that has no arXiv id."""
 
@@ -162,7 +162,7 @@ class ExternalIds:
     doi: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EnrichedEntry:
     """One row of the entries table: a list entry with everything the run learned of it.
 

@@ -190,13 +190,6 @@ def _split_plain(plain: str) -> tuple[str, str] | None:
     return (head, tail) if head and tail else None
 
 
-@functools.lru_cache(maxsize=65536)
-def _title_forms(text: str) -> tuple[str, tuple[str, str] | None]:
-    """(``normalize_title(text)``, ``_split_subtitle(text)``), from one ``_plain(text)``."""
-    plain = _plain(text)
-    return _words_of(plain), _split_plain(plain)
-
-
 def title_similarity(listed: str, arxiv_title: str) -> float:
     """How alike two titles are, 0-100, after ``normalize_title``.
 
@@ -208,12 +201,17 @@ def title_similarity(listed: str, arxiv_title: str) -> float:
     compared with its main title and with its subtitle alone (lists drop either), less
     ``SUBTITLE_PENALTY``. When both have subtitles, the whole titles are compared.
     """
-    a, split_a = _title_forms(listed)
-    if listed == arxiv_title:  # the usual case (lists paste arXiv's title): all below is 100
+    # The usual cases first, with one normalisation per title and no subtitle split: lists
+    # paste arXiv's title, and equal normalised titles score 100 whatever their subtitles.
+    a = normalize_title(listed)
+    if listed == arxiv_title:
         return 100.0 if a else 0.0
-    b, split_b = _title_forms(arxiv_title)
+    b = normalize_title(arxiv_title)
     if not a or not b:
         return 0.0
+    if a == b:
+        return 100.0
+    split_a, split_b = _split_subtitle(listed), _split_subtitle(arxiv_title)
     score = float(fuzz.ratio(a, b))
     pairs = [(a, split_b)] if split_a is None and split_b else []
     pairs += [(b, split_a)] if split_b is None and split_a else []
@@ -242,7 +240,7 @@ def check_link(listed_title: str, paper_title: str) -> LinkCheck:
     An entry listed without a title (a bare link) has nothing to compare: similarity 0 but
     no mismatch, since a missing title is no evidence of a wrong link.
     """
-    if not _title_forms(listed_title)[0]:
+    if not normalize_title(listed_title):
         return LinkCheck(title_similarity=0.0, title_mismatch=False)
     score = title_similarity(listed_title, paper_title)
     return LinkCheck(title_similarity=score, title_mismatch=score < MISMATCH_BELOW)

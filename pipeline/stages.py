@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.arrow import column
 from pipeline.changes import list_membership, membership_changes, paper_changes
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, Progress, fetch_papers, unique_ids
@@ -188,7 +190,7 @@ def ordered(table: pa.Table, ids: Sequence[str], then: str | None = None) -> pa.
         return table.slice(0, 0)
     if then is None and table.column("arxiv_id").to_pylist() == list(ids):
         return table  # already so: a warm run's tables need no reshuffling
-    value_set = pa.array(ids, pa.string())
+    value_set = column(ids, pa.string())
     rank = pc.index_in(table.column("arxiv_id"), value_set=value_set)
     table = table.append_column("_rank", rank).filter(pc.is_valid(rank))
     keys = [("_rank", "ascending")] + ([(then, "ascending")] if then else [])
@@ -253,13 +255,19 @@ def refresh_tables(
         skipped=report.skipped,
     )
     previous = PreviousRun.read(settings.enriched_dir)
-    plan = plan_run(settings, api, entries, previous, now)
-    fetched = fetch_planned(settings, api, plan, progress, now)
-    papers, authors = merge_papers(previous, plan, fetched)
-    enriched, citations = enrich_entries(
-        settings, api, entries, previous, plan, fetched, papers, now, report
-    )
-    tables = assemble_tables(previous, plan, fetched, enriched, papers, authors, now, report)
+    # The entries and the previous tables live the whole pass: frozen, the collector stops
+    # scanning them again at every full collection (0.5 s of a cold 100,000-paper run).
+    gc.freeze()
+    try:
+        plan = plan_run(settings, api, entries, previous, now)
+        fetched = fetch_planned(settings, api, plan, progress, now)
+        papers, authors = merge_papers(previous, plan, fetched)
+        enriched, citations = enrich_entries(
+            settings, api, entries, previous, plan, fetched, papers, now, report
+        )
+        tables = assemble_tables(previous, plan, fetched, enriched, papers, authors, now, report)
+    finally:
+        gc.unfreeze()  # a caller in the same process (tests) gets them collected again
     if citations is not None:
         tables["citations"] = citations
     due = next_due(settings, papers, citations, plan.ids, bool(report.cite_failures))

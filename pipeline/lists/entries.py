@@ -9,6 +9,7 @@ it opens with a bold or linked title. Title, venue and year come from ``fields``
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from itertools import islice
@@ -290,7 +291,9 @@ def entries_from_events(events: Iterable[DocumentEvent], list_name: str) -> list
                     line=draft.line,
                     section=section,
                     title=draft.title,
-                    venue=draft.venue,
+                    # Venues repeat across a list ("NeurIPS"): one string each, not one
+                    # per entry, for as long as the entries live.
+                    venue=None if draft.venue is None else sys.intern(draft.venue),
                     year=draft.year,
                     url=draft.url,
                     arxiv_id=draft.arxiv_id,

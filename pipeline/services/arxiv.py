@@ -28,6 +28,7 @@ import pyarrow as pa
 import requests
 from lxml import etree
 
+from pipeline.arrow import column
 from pipeline.config import Settings
 from pipeline.errors import ArxivBadRequestError
 from pipeline.models import Author, Paper
@@ -244,7 +245,7 @@ def fetched_table(rows: Sequence[Row]) -> pa.Table:
     if not rows:
         return pa.Table.from_batches([], schema=FETCHED)
     columns = dict(zip(_ROW, zip(*rows, strict=True), strict=True))
-    arrays = [pa.array(columns[f.name], type=f.type) for f in FETCHED]
+    arrays = [column(columns[f.name], f.type) for f in FETCHED]
     return pa.Table.from_arrays(arrays, schema=FETCHED)
 
 

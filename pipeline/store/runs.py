@@ -23,7 +23,7 @@ from pipeline.errors import EX_FAILED, LockedError, LockError, PipelineError
 from pipeline.quality import counts
 from pipeline.schemas import RUNS, TABLES
 from pipeline.services.stats import HttpStats
-from pipeline.store.tables import conform, publish_set, read_table, row_table
+from pipeline.store.tables import build_table, conform, publish_set, read_table
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def append_run(
         "seconds_slept": report.stats.seconds_slept,
     }
     previous = read_table(settings.enriched_dir, "runs", RUNS)
-    new = row_table(row, RUNS)
+    new = build_table([row], RUNS)
     return new if previous is None else conform(pa.concat_tables([previous, new]), RUNS)
 
 

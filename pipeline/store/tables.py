@@ -9,14 +9,11 @@ run killed at any moment leaves the previous set in place.
 from __future__ import annotations
 
 import contextlib
-import io
-import json
 import logging
 import os
 import shutil
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict
-from datetime import datetime
 from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,9 +21,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.json as pa_json
 import pyarrow.parquet as pq
 
+from pipeline.arrow import column
 from pipeline.schemas import AUTHORS, CITATIONS, SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -40,18 +37,20 @@ _META = {b"pipeline.schema_version": SCHEMA_VERSION.encode()}
 
 
 def build_table(rows: Iterable[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
-    """Rows -> a table of exactly ``schema`` (never what pandas would guess)."""
-    table = pa.Table.from_pylist(list(rows), schema=schema)
+    """Rows -> a table of exactly ``schema`` (never what pandas would guess); a missing key
+    is null, a key the schema lacks an error (a misspelt column would be lost)."""
+    rows = list(rows)
+    if unknown := {key for row in rows for key in row}.difference(schema.names):
+        raise pa.ArrowInvalid(f"columns not in the schema: {sorted(unknown)}")
+    arrays = [column([row.get(f.name) for row in rows], f.type) for f in schema]
+    table = pa.Table.from_arrays(arrays, schema=schema)
     return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
 
 
 def records_table(records: Sequence[object], schema: pa.Schema) -> pa.Table:
     """Records with an attribute per column -> a table of exactly ``schema``, column by
     column: no row dict per record (their memory: bench/results.md)."""
-    if not records:
-        return build_table([], schema)
-    columns = zip(*map(attrgetter(*schema.names), records), strict=True)
-    arrays = [pa.array(column, type=f.type) for column, f in zip(columns, schema, strict=True)]
+    arrays = [column(list(map(attrgetter(f.name), records)), f.type) for f in schema]
     table = pa.Table.from_arrays(arrays, schema=schema)
     return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
 
@@ -77,40 +76,19 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
 
 
-def row_table(row: Mapping[str, Any], schema: pa.Schema) -> pa.Table:
-    """One row -> a one-row table of exactly ``schema``, through pyarrow's JSON reader.
-
-    It is the one table a run with nothing to do builds (its line in runs.parquet), and
-    ``build_table`` would import pandas for it: pyarrow does on its first conversion of a
-    Python list, 0.2 s, as long as the rest of such a run (bench/results.md).
-    """
-    values = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
-    try:
-        data = json.dumps(values, allow_nan=False).encode("ascii")
-    except ValueError:  # NaN or infinity, which JSON has no words for
-        return build_table([row], schema)
-    table = pa_json.read_json(
-        io.BytesIO(data),
-        parse_options=pa_json.ParseOptions(
-            explicit_schema=schema, unexpected_field_behavior="error"
-        ),
-    )
-    table = table.select(schema.names).cast(schema)
-    return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
-
-
 def authors_table(fetched: pa.Table) -> pa.Table:
     """The authors table's rows of ``schemas.FETCHED`` papers: one per author, in order."""
     names = fetched.column("authors").combine_chunks()
-    lengths = pc.list_value_length(names).to_numpy()
     parents = pc.list_parent_indices(names)
-    # An author's position is its index among the names minus its paper's first one.
-    position = np.arange(len(parents), dtype=np.int32) - np.repeat(
-        np.cumsum(lengths, dtype=np.int32) - lengths, lengths
-    )
+    # An author's position is its index among the names minus its paper's first one (Arrow
+    # compute, not numpy's: Array.to_numpy imports pandas, see pipeline/arrow.py).
+    index = np.arange(len(parents), dtype=np.int32) + names.offsets[0].as_py()
+    firsts = pc.take(names.offsets, parents)
     columns = {
         "arxiv_id": fetched.column("arxiv_id").take(parents),
-        "position": pa.array(position, type=pa.int32()),
+        "position": pc.subtract(
+            pa.Array.from_buffers(pa.int32(), len(index), [None, pa.py_buffer(index)]), firsts
+        ),
         "name": pc.list_flatten(names),
         "affiliations": pc.list_flatten(fetched.column("affiliations").combine_chunks()),
     }

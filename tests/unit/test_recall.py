@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from pipeline.lists.load import load_entries, load_list_file, read_list_file
 from pipeline.lists.locate import LIST_SUFFIXES, expand_list_paths
 from pipeline.lists.readers import FORMATS, format_for, parse_markdown
 from pipeline.lists.recall import BUILT_FROM_HEADING, BUILT_FROM_TEXT
-from pipeline.models import FindingKind, ListEntry
+from pipeline.models import FindingKind, ListEntry, Status
 from pipeline.quality import findings
 from pipeline.stages import pending_entries
 
@@ -324,7 +325,7 @@ def test_a_paper_in_two_lists_is_not_a_duplicate_but_twice_in_one_is() -> None:
         return ListEntry(name, line, "", "T", arxiv_id="2304.05977")
 
     enriched = pending_entries([entry("a.md", 1), entry("b.md", 1), entry("b.md", 9)], set())
-    enriched = [e.__class__(**{**vars(e), "status": "enriched"}) for e in enriched]
+    enriched = [dataclasses.replace(e, status=Status.ENRICHED) for e in enriched]
     found = findings(enriched, {})
     assert [(f["list"], f["line"], f["kind"]) for f in found] == [
         ("b.md", 9, FindingKind.DUPLICATE)

@@ -1,6 +1,5 @@
-"""Tables come out exactly as ``pa.array`` builds them from the explicit schema: through
-``pa.Table.from_pylist`` (``build_table``), or pyarrow's JSON reader for the one row a run
-with nothing to do adds (``row_table``, which must not import pandas)."""
+"""Tables come out exactly as ``pa.array`` builds them from the explicit schema, though
+``build_table`` builds them from buffers (``pipeline.arrow``), which must not import pandas."""
 
 from __future__ import annotations
 
@@ -17,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.schemas import TABLES
-from pipeline.store.tables import build_table, records_table, row_table
+from pipeline.store.tables import build_table, records_table
 
 _TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 _ZONES = st.sampled_from(
@@ -45,7 +44,7 @@ def _value(field: pa.Field) -> st.SearchStrategy[Any]:
     elif pa.types.is_integer(kind):
         strategy = st.integers(-(2**63), 2**63 - 1)
     else:
-        # NaN != NaN would fail the comparison; test_a_nan_takes_the_direct_way has it.
+        # NaN != NaN would fail the comparison; test_a_nan_and_infinity_survive has it.
         strategy = st.floats(allow_nan=False, allow_infinity=True)
     return st.one_of(st.none(), strategy) if field.nullable else strategy
 
@@ -69,7 +68,7 @@ def test_tables_are_what_pa_array_builds(name: str, data: st.DataObject) -> None
     built = build_table(rows, schema)
     assert built.schema.equals(schema, check_metadata=False)
     assert built.equals(_direct(rows, schema).cast(schema))
-    one = row_table(rows[0], schema)
+    one = build_table(rows[:1], schema)
     assert one.schema.equals(built.schema, check_metadata=True)
     assert one.equals(built.slice(0, 1))
     records = records_table([SimpleNamespace(**row) for row in rows], schema)
@@ -81,25 +80,26 @@ def test_no_records_make_an_empty_table() -> None:
     assert records_table([], TABLES["entries"]).equals(build_table([], TABLES["entries"]))
 
 
-def test_a_nan_takes_the_direct_way() -> None:
+def test_a_nan_and_infinity_survive() -> None:
     schema = pa.schema([pa.field("x", pa.float64())])
     built = build_table([{"x": math.nan}, {"x": math.inf}, {"x": None}], schema)
     assert math.isnan(built.column("x")[0].as_py()) and built.column("x")[1].as_py() == math.inf
-    assert math.isnan(row_table({"x": math.nan}, schema).column("x")[0].as_py())
+    assert math.isnan(build_table([{"x": math.nan}], schema).column("x")[0].as_py())
 
 
 def test_a_run_row_leaves_pandas_unloaded() -> None:
     # pyarrow loads pandas on its first pa.array of a list: a run with nothing to do, which
-    # builds only this row, would spend most of its time on that import.
+    # builds only this row, would spend most of its time on that import (so would a small
+    # full pass, which builds every table the same way).
     code = (
         "import sys\n"
         "from datetime import datetime, UTC\n"
         "from pipeline.schemas import RUNS\n"
-        "from pipeline.store.tables import row_table\n"
+        "from pipeline.store.tables import build_table\n"
         "row = dict(run_id='r', started=datetime.now(UTC), finished=datetime.now(UTC),\n"
         "  status='ok', exit_code=0, lists=1, entries=2, papers=2, requests=1,\n"
         "  cache_hits=0, retries=0, seconds_slept=0.5)\n"
-        "row_table(row, RUNS)\n"
+        "build_table([row], RUNS)\n"
         "print('pandas' in sys.modules)\n"
     )
     done = subprocess.run(

@@ -1,0 +1,70 @@
+"""Python values -> Arrow arrays of a given type, built from their buffers.
+
+Not ``pa.array``: pyarrow imports pandas on its first conversion (to ask whether the values
+are a pandas object), 0.2 s, as long as the rest of a small refresh, for a library the
+refresh never uses (tests/integration/test_unchanged.py holds it out). The types are those
+of ``schemas``: strings, 32/64-bit integers, floats, booleans, UTC timestamps in
+microseconds, and lists of any of them; None is null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_NUMPY = {pa.int32(): np.int32, pa.int64(): np.int64, pa.float64(): np.float64}
+
+
+def column(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
+    """``values`` (None for null) as an array of ``type_``."""
+    n = len(values)
+    validity = _validity(values)
+    if pa.types.is_list(type_):
+        offsets = _offsets([0 if v is None else len(v) for v in values])
+        child = column([x for v in values if v is not None for x in v], type_.value_type)
+        return pa.ListArray.from_buffers(type_, n, [validity, offsets], children=[child])
+    if pa.types.is_string(type_):
+        encoded = [b"" if v is None else v.encode() for v in values]
+        data = pa.py_buffer(b"".join(encoded))
+        return pa.Array.from_buffers(type_, n, [validity, _offsets(map(len, encoded)), data])
+    if pa.types.is_boolean(type_):
+        bits = np.packbits(np.fromiter((v is True for v in values), bool, n), bitorder="little")
+        return pa.Array.from_buffers(type_, n, [validity, pa.py_buffer(bits)])
+    if pa.types.is_timestamp(type_):
+        micros = np.fromiter((_micros(v) for v in values), np.int64, n)
+        return pa.Array.from_buffers(type_, n, [validity, pa.py_buffer(micros)])
+    dtype = _NUMPY[type_]
+    data = np.array([0 if v is None else v for v in values], dtype=dtype)
+    return pa.Array.from_buffers(type_, n, [validity, pa.py_buffer(data)])
+
+
+def _validity(values: Sequence[Any]) -> pa.Buffer | None:
+    """The validity bitmap, or None when no value is null (Arrow's way to say so)."""
+    valid = np.fromiter((v is not None for v in values), bool, len(values))
+    if valid.all():
+        return None
+    return pa.py_buffer(np.packbits(valid, bitorder="little"))
+
+
+def _offsets(lengths: Any) -> pa.Buffer:
+    """Where each value starts in its child data, and where the last one ends."""
+    offsets = np.zeros(1, dtype=np.int32)
+    ends = np.fromiter(lengths, np.int64)
+    if ends.size and int(ends.sum()) > np.iinfo(np.int32).max:
+        raise OverflowError("a column's data exceeds 2 GiB")
+    return pa.py_buffer(np.concatenate([offsets, np.cumsum(ends, dtype=np.int32)]))
+
+
+def _micros(value: datetime | None) -> int:
+    """Microseconds since the epoch; a naive datetime is UTC, as pyarrow reads one."""
+    if value is None:
+        return 0
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return (value - _EPOCH) // _MICROSECOND
