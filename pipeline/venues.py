@@ -320,6 +320,7 @@ def normalize_venue(texts: Mapping[str, str | None]) -> tuple[str | None, str | 
 # -- the vocabulary, for readers of venue names ------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def known_venue(text: str) -> str | None:
     """The canonical name of the known venue ``text`` names ("NIPS 2017" -> "NeurIPS",
     "CVPRW" -> "CVPR Workshop", "EMNLP Findings" -> "Findings of EMNLP"), "arXiv" for a
