@@ -48,6 +48,7 @@ from pipeline.maintain.check import DEFAULT_FAIL_ON, parse_kinds
 from pipeline.maintain.check import FORMATS as CHECK_FORMATS
 from pipeline.maintain.fix import DEFAULT_FIXES, parse_fix_kinds
 from pipeline.maintain.suggest import DEFAULT_LIMIT, DEFAULT_SINCE_DAYS, MAX_REQUESTS, parse_since
+from pipeline.models import FindingKind
 from pipeline.outputs.formats import FORMATS, ExportOptions
 
 if TYPE_CHECKING:  # the HTTP stack is loaded only by commands that use the network
@@ -773,6 +774,14 @@ def _run(parser: _Parser, args: argparse.Namespace, settings: Settings) -> int:
     return EX_SKIPPED if report.skipped else EX_OK
 
 
+_FINDING_RANK: dict[str, int] = {
+    **dict.fromkeys(DEFAULT_FAIL_ON, 0),
+    FindingKind.ORDER: 2,
+    FindingKind.PUBLISHED: 3,
+}
+"""Print order of finding kinds: failing ones, then the rest (unresolved, structure), then
+order and published, which are information."""
+
 FINDINGS_SHOWN = 20
 """Findings printed after a run; past a screenful the rest are counted, not printed (a list
 with 100,000 duplicates must not mail cron 100,000 lines). ``status`` and quality.parquet
@@ -806,7 +815,7 @@ def _print_findings(args: argparse.Namespace, found: list[dict[str, object]]) ->
     print(f"quality: {len(found)} finding(s) to fix in the list(s):", file=sys.stderr)
     # What a maintainer must fix comes before what is only information (order, published):
     # past a screenful, only the first are shown.
-    found = sorted(found, key=lambda item: item["kind"] not in DEFAULT_FAIL_ON)
+    found = sorted(found, key=lambda item: _FINDING_RANK.get(str(item["kind"]), 1))
     for item in found[:FINDINGS_SHOWN]:
         print(f"  {item['list']}:{item['line']}: {item['kind']}: {item['detail']}", file=sys.stderr)
     if len(found) > FINDINGS_SHOWN:
