@@ -12,8 +12,10 @@ import json
 import logging
 import operator
 import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pipeline import arxiv_ids, models, urls
@@ -73,8 +75,8 @@ def load_cached(path: Path, parsed_dir: Path | None) -> list[ListEntry]:
     cached = parsed_dir / f"{place}-{key}.json"
     if cached.exists():
         try:
-            return [ListEntry(*row) for row in json.loads(cached.read_bytes())]
-        except (ValueError, TypeError):
+            return [_cached_entry(row) for row in json.loads(cached.read_bytes())]
+        except (ValueError, TypeError, LookupError):
             log.debug("ignoring an unreadable parse cache %s", cached)
     entries = load_list_file(path)
     # One array per entry, its fields in declaration order (models.py is in the parser's
@@ -86,6 +88,22 @@ def load_cached(path: Path, parsed_dir: Path | None) -> list[ListEntry]:
         if older != cached:  # an earlier version of this list: never read again
             older.unlink(missing_ok=True)
     return entries
+
+
+# Where the fields whose values repeat across a list sit in a cached row.
+_REPEATED = [
+    i for i, f in enumerate(dataclasses.fields(ListEntry)) if f.name in ("list", "section", "venue")
+]
+
+
+def _cached_entry(row: list[Any]) -> ListEntry:
+    """An entry read back from the parse cache. JSON gives every value a string of its own;
+    the list name, section and venue repeat across a list, and the parse shares them, so
+    they are shared here too (20 MB of 100,000 entries otherwise)."""
+    for i in _REPEATED:
+        if isinstance(row[i], str):
+            row[i] = sys.intern(row[i])
+    return ListEntry(*row)
 
 
 def _cache_key(path: Path) -> str:
