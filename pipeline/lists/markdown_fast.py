@@ -323,11 +323,16 @@ def _sub_items(lines: list[str], i: int, content_column: int) -> list[tuple[int,
     return members
 
 
-def _item_ends_cleanly(lines: list[str], heads: list[str | None], j: int) -> bool:
+def _item_head(line: str) -> str | None:
+    """The inline text of a line that is a quick top-level item, None for any other line."""
+    return _fast_content(line) if line[:1] in "*+-0123456789" else None
+
+
+def _item_ends_cleanly(lines: list[str], j: int) -> bool:
     """Whether the item group ending before line ``j`` is followed by the end, a heading,
     another item, or blank lines and then a line at column 0."""
     n = len(lines)
-    if j == n or heads[j] is not None or _ATX_RE.match(lines[j]):
+    if j == n or _item_head(lines[j]) is not None or _ATX_RE.match(lines[j]):
         return True
     if lines[j].strip(" \t"):
         return False
@@ -349,12 +354,11 @@ def quick_blocks(lines: list[str]) -> Iterator[tuple[int, QuickItem | QuickTable
     list are read and dropped one at a time rather than all kept alive at once.
     """
     n = len(lines)
-    heads = [_fast_content(ln) if ln[:1] in "*+-0123456789" else None for ln in lines]
     prev_ok = True  # the line before i ends cleanly (start, blank, heading, quick block)
     i = 0
     while i < n:
         line = lines[i]
-        head = heads[i]
+        head = _item_head(line)
         if prev_ok and line[:1] == "|" and (table := _quick_table(lines, i)) is not None:
             yield i, table
             i = table.end
@@ -366,7 +370,7 @@ def quick_blocks(lines: list[str]) -> Iterator[tuple[int, QuickItem | QuickTable
         content_column = _FAST_ITEM_RE.match(line).end()  # type: ignore[union-attr]
         members = [(i, head), *_sub_items(lines, i, content_column)]
         j = members[-1][0] + 1
-        if _item_ends_cleanly(lines, heads, j):
+        if _item_ends_cleanly(lines, j):
             yield i, QuickItem(j, members)
             prev_ok = True
             i = j
