@@ -45,7 +45,7 @@ install: | $(BIN)/python ## create .venv and install everything at once: the run
 	$(PIP) -e '.[dev,notebook]'
 	touch $(RUNTIME) $(DEV) $(NOTEBOOK)
 
-refresh: $(RUNTIME) ## parse data/raw/*.md, fetch from arXiv, write data/enriched/*.parquet, data/site/ and data/export/ (ARGS=..., OUTPUTS=...)
+refresh: $(RUNTIME) ## parse the lists in data/raw/, fetch from arXiv, write data/enriched/*.parquet, data/site/ and data/export/ (ARGS=..., OUTPUTS=...)
 	$(BIN)/python -m pipeline refresh --data-dir $(DATA_DIR) $(OUTPUTS) $(ARGS)
 
 data: refresh ## alias of refresh
