@@ -597,16 +597,21 @@ def _progress(args: argparse.Namespace) -> Callable[[int, int], None]:
         bar: list[tqdm[None]] = []
 
         def update_bar(done: int, total: int) -> None:
+            # total 0: not known yet (a large list is still being read); a count, no bar.
             if not bar:
-                bar.append(tqdm(total=total, unit="id", desc="asking arXiv", leave=False))
+                bar.append(tqdm(total=total or None, unit="id", desc="asking arXiv", leave=False))
+            elif total and bar[0].total != total:
+                bar[0].total = total
             bar[0].update(done - bar[0].n)
-            if done >= total:
+            if total and done >= total:
                 bar[0].close()
 
         return update_bar
 
     def log_line(done: int, total: int) -> None:
-        if done == 0:
+        if not total:
+            log.info("fetched %d ids; the lists are still being read", done)
+        elif done == 0:
             log.info("asking arXiv for %d ids", total)
         else:
             log.info("fetched %d/%d ids", done, total)

@@ -32,6 +32,7 @@ from pipeline.models import (
     Resolution,
     Status,
 )
+from pipeline.prefetch import Prefetched, fetch_while_parsing, lists_to_parse
 from pipeline.previous import PreviousRun
 from pipeline.quality import list_findings
 from pipeline.resolve import TitleResolution, check_link, resolve_titles
@@ -247,6 +248,11 @@ def refresh_tables(
 ) -> tuple[dict[str, pa.Table | None], datetime | None]:
     """The run's tables (None for a table to carry unchanged from the current set), and
     when a run with the same inputs would next have something to do (None: at once)."""
+    previous = PreviousRun.read(settings.enriched_dir)
+    early = None
+    if to_parse := lists_to_parse(settings, sources):
+        # A large list: parsed on the other core while its first ids are fetched.
+        early = fetch_while_parsing(settings, to_parse, api, previous.fetched_at, now, progress)
     entries = load_entries(
         sources,
         api.get_text,
@@ -254,13 +260,12 @@ def refresh_tables(
         settings.cache_dir / "parsed",
         skipped=report.skipped,
     )
-    previous = PreviousRun.read(settings.enriched_dir)
     # The entries and the previous tables live the whole pass: frozen, the collector stops
     # scanning them again at every full collection (0.5 s of a cold 100,000-paper run).
     gc.freeze()
     try:
         plan = plan_run(settings, api, entries, previous, now)
-        fetched = fetch_planned(settings, api, plan, progress, now)
+        fetched = fetch_planned(settings, api, plan, progress, now, early)
         papers, authors = merge_papers(previous, plan, fetched)
         enriched, citations = enrich_entries(
             settings, api, entries, previous, plan, fetched, papers, now, report
@@ -347,22 +352,30 @@ def fetch_planned(
     plan: RunPlan,
     progress: Progress | None,
     now: datetime,
+    early: Prefetched | None = None,
 ) -> Fetched:
-    """New ids (a cached answer will do), then stale ones (past the cache): one progress."""
+    """New ids (a cached answer will do), then stale ones (past the cache): one progress.
+    Ids ``early`` asked while the lists were parsed are not asked again."""
     new, stale = plan.fetch.new, plan.fetch.stale
     total = len(new) + len(stale)
+    result = early.take(new) if early else FetchResult()
+    to_ask = [i for i in new if i not in early.asked] if early else new
+    asked = len(new) - len(to_ask)
 
     def new_progress(done: int, _: int) -> None:
         if progress:
-            progress(done, total)
+            progress(asked + done, total)
 
     def stale_progress(done: int, _: int) -> None:
         if progress:
             progress(len(new) + done, total)
 
     if progress and total:
-        progress(0, total)  # something on screen before arXiv's first answer
-    result = fetch_papers(api, new, settings.batch_size, progress=new_progress, fetched_at=now)
+        progress(asked, total)  # something on screen before arXiv's first answer
+    rest = fetch_papers(api, to_ask, settings.batch_size, progress=new_progress, fetched_at=now)
+    result.pages.extend(rest.pages)
+    result.not_found.update(rest.not_found)
+    result.invalid.update(rest.invalid)
     rechecked = fetch_papers(
         api, stale, settings.batch_size, refresh=True, progress=stale_progress, fetched_at=now
     )

@@ -10,7 +10,7 @@ it opens with a bold or linked title. Title, venue and year come from ``fields``
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from itertools import islice
 from typing import NamedTuple
@@ -35,6 +35,9 @@ from pipeline.lists.fields import (
 )
 from pipeline.lists.links import Reference, RefKind, references_in
 from pipeline.models import ListEntry
+
+OnEntry = Callable[[ListEntry], None]
+"""Told of each entry as the parse makes it."""
 
 __all__ = ["entries_from_events"]
 
@@ -266,9 +269,12 @@ def _read_ahead(events: Iterable[DocumentEvent], size: int = 256) -> Iterator[Do
         yield from batch
 
 
-def entries_from_events(events: Iterable[DocumentEvent], list_name: str) -> list[ListEntry]:
+def entries_from_events(
+    events: Iterable[DocumentEvent], list_name: str, on_entry: OnEntry | None = None
+) -> list[ListEntry]:
     """Entries in document order, each with its heading path as its section; ``list_name``
-    names the list."""
+    names the list. ``on_entry`` hears of each entry as it is made (its section may still
+    be renamed), so a caller can act on a large list's first ids before its last line."""
     sections = _Sections()
     out: list[ListEntry] = []
     paths: list[tuple[int, ...]] = []
@@ -302,4 +308,6 @@ def entries_from_events(events: Iterable[DocumentEvent], list_name: str) -> list
                     id_problem=draft.id_problem,
                 )
             )
+            if on_entry is not None:
+                on_entry(out[-1])
     return out

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from pipeline import arxiv_ids, models, urls
 from pipeline.errors import InputError, PipelineError
+from pipeline.lists.entries import OnEntry
 from pipeline.lists.locate import expand_list_paths, is_url
 from pipeline.lists.readers import format_for, parse_document
 from pipeline.lists.recall import ParsedList
@@ -46,6 +47,10 @@ def raw_url(url: str) -> str:
     return url
 
 
+CACHE_LINE_ENTRIES = 1000
+"""Entries per line of a parse cache file."""
+
+
 @functools.cache
 def _parser_fingerprint() -> str:
     """Changes whenever the parser's code does, so cached parses never outlive it."""
@@ -58,36 +63,57 @@ def _parser_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def load_cached(path: Path, parsed_dir: Path | None) -> list[ListEntry]:
+def load_cached(
+    path: Path, parsed_dir: Path | None, on_entry: OnEntry | None = None
+) -> list[ListEntry]:
     """``load_list_file``, skipped when this exact file was parsed before by this parser.
 
     A large list that did not change is then read back instead of parsed again (seconds at
     100,000 entries); the key is the file's bytes, its name and the parser's code.
+    ``on_entry`` hears of each entry a parse makes (a cached parse makes none).
     """
     if parsed_dir is None:
-        return load_list_file(path)
+        return load_list_file(path, on_entry=on_entry)
     try:
-        key = _cache_key(path)
+        cached = _cache_file(path, parsed_dir)
     except OSError:
         return load_list_file(path)  # it raises the InputError that names the problem
-    # One cached parse per list file: the file's place names the entry, its bytes the version.
-    place = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    cached = parsed_dir / f"{place}-{key}.json"
+    place = cached.name.partition("-")[0]
     if cached.exists():
         try:
-            return [_cached_entry(row) for row in json.loads(cached.read_bytes())]
+            with cached.open("rb") as stored:
+                return [_cached_entry(row) for line in stored for row in json.loads(line)]
         except (ValueError, TypeError, LookupError):
             log.debug("ignoring an unreadable parse cache %s", cached)
-    entries = load_list_file(path)
+    entries = load_list_file(path, on_entry=on_entry)
     # One array per entry, its fields in declaration order (models.py is in the parser's
     # fingerprint, so a changed ListEntry never reads an old cache): a dict per entry would
-    # hold 65 MB of 100,000 entries at once, arrays a fifth of that.
+    # hold 65 MB of 100,000 entries at once, arrays a fifth of that. A line per thousand
+    # entries: read back a line at a time, only a thousand arrays live at once, not all.
     row = operator.attrgetter(*[f.name for f in dataclasses.fields(ListEntry)])
-    write_file_atomic(cached, json.dumps([row(e) for e in entries]).encode("utf-8"))
+    lines = (
+        json.dumps([row(e) for e in entries[i : i + CACHE_LINE_ENTRIES]])
+        for i in range(0, len(entries), CACHE_LINE_ENTRIES)
+    )
+    write_file_atomic(cached, "\n".join(lines).encode("utf-8"))
     for older in parsed_dir.glob(f"{place}-*.json"):
         if older != cached:  # an earlier version of this list: never read again
             older.unlink(missing_ok=True)
     return entries
+
+
+def parse_is_cached(path: Path, parsed_dir: Path) -> bool:
+    """Would ``load_cached`` read this file's entries back rather than parse it?"""
+    try:
+        return _cache_file(path, parsed_dir).exists()
+    except OSError:
+        return False
+
+
+def _cache_file(path: Path, parsed_dir: Path) -> Path:
+    # One cached parse per list file: the file's place names the entry, its bytes the version.
+    place = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    return parsed_dir / f"{place}-{_cache_key(path)}.json"
 
 
 # Where the fields whose values repeat across a list sit in a cached row.
@@ -208,17 +234,21 @@ def explain_lists(sources: list[str]) -> Iterator[str]:
             yield f"{x.list}:{x.line}: excluded: {x.arxiv_id}: {x.reason}"
 
 
-def load_list_file(path: Path, list_name: str | None = None) -> list[ListEntry]:
+def load_list_file(
+    path: Path, list_name: str | None = None, on_entry: OnEntry | None = None
+) -> list[ListEntry]:
     """Read and parse one list file (UTF-8, optional BOM). ``list`` defaults to the file name.
 
     The reader is chosen by the file's suffix and content (``readers.format_for``). Raises
     InputError naming the file when it cannot be read, is not UTF-8 (with the line of the
     first bad byte), is empty, is in no format we read, or has no paper entries.
     """
-    return read_list_file(path, list_name).entries
+    return read_list_file(path, list_name, on_entry).entries
 
 
-def read_list_file(path: Path, list_name: str | None = None) -> ParsedList:
+def read_list_file(
+    path: Path, list_name: str | None = None, on_entry: OnEntry | None = None
+) -> ParsedList:
     """``load_list_file`` with the exclusions: the ids the file names that are not entries."""
     where = str(path)
     text = _read_text(path)  # the file's bytes are gone by the parse (13 MB of a 100k list)
@@ -228,7 +258,7 @@ def read_list_file(path: Path, list_name: str | None = None) -> ParsedList:
     fmt = format_for(path.name, text)
     if isinstance(fmt, str):
         raise InputError(fmt, path=where)
-    parsed = parse_document(text, name, fmt)
+    parsed = parse_document(text, name, fmt, on_entry)
     if not parsed.entries:
         raise InputError(
             "no paper entries found: expected list items or table rows with an arXiv or paper "

@@ -15,7 +15,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from pipeline.lists.document import DocumentEvent
-from pipeline.lists.entries import entries_from_events
+from pipeline.lists.entries import OnEntry, entries_from_events
 from pipeline.lists.html import html_events
 from pipeline.lists.markdown import read_markdown
 from pipeline.lists.plain import read_plain_text, read_rst
@@ -145,9 +145,14 @@ def reader_for(name: str) -> Reader:
     return found.reader if found is not None else read_markdown
 
 
-def parse_document(text: str, list_name: str, fmt: ListFormat = MARKDOWN) -> ParsedList:
-    """Entries and exclusions of a list's text in format ``fmt``. Pure; never raises."""
-    entries = entries_from_events(fmt.reader(text), list_name)
+def parse_document(
+    text: str, list_name: str, fmt: ListFormat = MARKDOWN, on_entry: OnEntry | None = None
+) -> ParsedList:
+    """Entries and exclusions of a list's text in format ``fmt``. Pure; never raises.
+
+    ``on_entry`` hears of the entries as the reader's blocks make them; those the recall
+    pass builds at the end are only in the result."""
+    entries = entries_from_events(fmt.reader(text), list_name, on_entry)
     return reconcile(text, entries, list_name, markup=fmt.markup)
 
 
