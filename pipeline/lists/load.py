@@ -25,7 +25,7 @@ from pipeline.lists.locate import expand_list_paths, is_url
 from pipeline.lists.readers import format_for, parse_document
 from pipeline.lists.recall import ParsedList
 from pipeline.models import ListEntry
-from pipeline.store.tables import write_file_atomic
+from pipeline.store.files import write_file_atomic
 
 log = logging.getLogger(__name__)
 

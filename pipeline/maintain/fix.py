@@ -300,7 +300,7 @@ def _unchanged_since(path: Path, before: bytes) -> None:
 
 def _replace(path: Path, before: bytes, after: bytes) -> None:
     """Atomically, and only if the file still holds what the edits were planned on."""
-    from pipeline.store.tables import write_file_atomic
+    from pipeline.store.files import write_file_atomic
 
     mode = path.stat().st_mode & 0o7777
     _unchanged_since(path, before)

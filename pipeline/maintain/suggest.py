@@ -233,7 +233,8 @@ def _write(
     import pyarrow.parquet as pq
 
     from pipeline.schemas import SUGGESTIONS
-    from pipeline.store.tables import build_table, conform, write_file_atomic
+    from pipeline.store.files import write_file_atomic
+    from pipeline.store.tables import build_table, conform
 
     buffer = io.BytesIO()
     pq.write_table(conform(build_table(rows, SUGGESTIONS), SUGGESTIONS), buffer)

@@ -13,8 +13,8 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.errors import InputError
 from pipeline.outputs.formats import FORMATS, ExportOptions
+from pipeline.store.files import write_file_atomic
 from pipeline.store.read import CurrentTables, read_current
-from pipeline.store.tables import write_file_atomic
 
 STDOUT = Path("-")
 """``--output -``: write to standard output."""

@@ -21,7 +21,7 @@ from pipeline.config import Settings
 from pipeline.errors import OutputsError, PipelineError
 from pipeline.outputs.formats import FORMATS, ExportOptions
 from pipeline.schemas import TABLES
-from pipeline.store.tables import write_file_atomic
+from pipeline.store.files import write_file_atomic
 
 STAMPS = ".built-from.json"
 """In ``DIR/site/`` and ``DIR/export/``: output file name -> stamp of its tables."""

@@ -37,8 +37,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from pipeline.config import Settings
+from pipeline.store.files import write_file_atomic
 from pipeline.store.read import TableFrames, read_current
-from pipeline.store.tables import write_file_atomic
 from pipeline.titles import display_title
 
 ENRICHED_STATUS = "enriched"

@@ -18,7 +18,7 @@ import pytest
 
 from pipeline.config import Settings
 from pipeline.refresh import run_refresh
-from pipeline.store.tables import write_file_atomic
+from pipeline.store.files import write_file_atomic
 from tests.fake_arxiv import FakeArxiv
 
 START = datetime(2026, 3, 1, 12, tzinfo=UTC)
