@@ -111,11 +111,17 @@ def test_a_worker_that_fails_leaves_the_run_as_it_would_be(
     assert _without_worker(small, tmp_path) == tables
 
 
-def test_a_failed_fetch_stops_the_worker(
+def _interrupt(done: int, total: int) -> None:
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("stop", ["failed fetch", "Ctrl-C"])
+def test_a_run_that_stops_stops_the_worker(
     small: Settings,
     seed_arxiv: FakeArxiv,
     early: list[prefetch.Prefetched],
     monkeypatch: pytest.MonkeyPatch,
+    stop: str,
 ) -> None:
     started: list[subprocess.Popen[str]] = []
     real_popen = subprocess.Popen
@@ -125,9 +131,13 @@ def test_a_failed_fetch_stops_the_worker(
         return started[-1]
 
     monkeypatch.setattr(prefetch.subprocess, "Popen", popen)
-    seed_arxiv.fail_next(100, status=503)
-    with pytest.raises(UpstreamHTTPError):
-        run_refresh(small, sleep=lambda s: None)
+    if stop == "failed fetch":
+        seed_arxiv.fail_next(100, status=503)
+        with pytest.raises(UpstreamHTTPError):
+            run_refresh(small, sleep=lambda s: None)
+    else:
+        with pytest.raises(KeyboardInterrupt):
+            run_refresh(small, sleep=lambda s: None, progress=_interrupt)
     [worker] = started
     assert worker.returncode is not None  # stopped and reaped, not left running
     assert not (small.enriched_dir / "entries.parquet").exists()
