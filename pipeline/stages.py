@@ -11,7 +11,7 @@ import dataclasses
 import functools
 import gc
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -48,7 +48,7 @@ from pipeline.store.tables import (
     records_table,
 )
 from pipeline.store.unchanged import next_due
-from pipeline.venues import normalize_venue
+from pipeline.venues import ARXIV_VENUE, normalize_venue
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def entry_status(
     return Status.NOT_FOUND, f"arXiv has no paper {entry.arxiv_id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placement:
     """Which arXiv paper an entry names, and with what confidence: everything about an
     entry that is known before its paper's metadata is."""
@@ -114,7 +114,7 @@ def enrich(
     similarity, mismatch = link_check if link_check is not None else (None, None)
     if by_title and search is not None:
         similarity, mismatch = search.match_score, False
-    external = external or ExternalIds()
+    external = external or _NO_IDS
     return EnrichedEntry(
         list=entry.list,
         line=entry.line,
@@ -141,6 +141,9 @@ def enrich(
         detail=placed.detail,
         structure=entry.built_from,
     )
+
+
+_NO_IDS = ExternalIds()
 
 
 def pending_entries(entries: Sequence[ListEntry], papers: Collection[str]) -> list[EnrichedEntry]:
@@ -404,19 +407,32 @@ def enrich_entries(
 ) -> tuple[list[EnrichedEntry], pa.Table | None]:
     """Every entry placed, link-checked, looked up elsewhere and given its venue; and the
     citations table when a citation source is configured (or kept from the last run)."""
-    titles = dict(
-        zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
-    )
-    placed = [place(e, plan.searches.get(e.key), titles, fetched.new) for e in entries]
+    titles = paper_titles(papers)
+    searches = plan.searches
+    placed = [
+        place(e, searches.get(e.key) if searches else None, titles, fetched.new) for e in entries
+    ]
     refetched = fetched.ids
-    checks = {p.entry.key: _link_check(p, titles, previous, refetched) for p in placed}
     externals, citations = cite(settings, api, placed, papers, previous, plan, now, report)
-    venues = entry_venues(placed, papers, citations, previous, settings, refetched)
+    venue_of = entry_venues(papers, citations, previous, settings, refetched)
+    # One pass, each entry's answers used as they come: no map of checks or venues by
+    # entry held beside the records (their memory: bench/results.md).
     enriched = [
-        enrich(p, checks[p.entry.key], externals.get(p.entry.key), venues[p.entry.key])
+        enrich(
+            p,
+            _link_check(p, titles, previous, refetched),
+            externals.get(p.entry.key) if externals else None,
+            venue_of(p.entry),
+        )
         for p in placed
     ]
     return enriched, citations
+
+
+def paper_titles(papers: pa.Table) -> dict[str, str]:
+    """arXiv id -> the paper's title on arXiv."""
+    ids, titles = papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist()
+    return dict(zip(ids, titles, strict=True))
 
 
 def _link_check(
@@ -556,41 +572,48 @@ def cite(
 
 
 def entry_venues(
-    placed: Sequence[Placement],
     papers: pa.Table,
     citations: pa.Table | None,
     previous: PreviousRun,
     settings: Settings,
     refetched: Collection[str],
-) -> dict[EntryKey, tuple[str | None, str | None]]:
-    """The normalised venue of each entry, and which source named it.
+) -> Callable[[ListEntry], tuple[str | None, str | None]]:
+    """The normalised venue of an entry, and which source named it.
 
     Last run's answer where none of its inputs can have changed (paper not fetched again,
     no citation source asked): a warm run of a large list then normalises nothing.
     """
     cite_ran = bool(settings.cite_sources) and not settings.offline
-    refs = dict(
-        zip(
-            papers.column("arxiv_id").to_pylist(),
-            zip(
-                papers.column("journal_ref").to_pylist(),
-                papers.column("comment").to_pylist(),
-                strict=True,
-            ),
-            strict=True,
-        )
-    )
     by_source = source_venues(citations.to_pylist()) if citations is not None else {}
-    out: dict[EntryKey, tuple[str | None, str | None]] = {}
-    for p in placed:
-        entry = p.entry
+    refs = functools.cache(functools.partial(_venue_refs, papers))
+    # The list's own venue comes first: when it names one (not arXiv), the paper's fields
+    # cannot change the answer, and a list names the same few venues over and over.
+    listed = functools.cache(lambda venue: normalize_venue({"list": venue}))
+
+    def venue_of(entry: ListEntry) -> tuple[str | None, str | None]:
         known = None if cite_ran else previous.venue(entry.venue, entry.arxiv_id, refetched)
         if known is not None:
-            out[entry.key] = known
-            continue
-        journal_ref, comment = refs.get(entry.arxiv_id or "", (None, None))
-        external = by_source.get(entry.arxiv_id or "", {})
-        out[entry.key] = normalize_venue(
+            return known
+        external = by_source.get(entry.arxiv_id or "", {}) if by_source else {}
+        if not external:
+            own: tuple[str | None, str | None] = listed(entry.venue)
+            if own[0] is not None and own[0] != ARXIV_VENUE:
+                return own
+        journal_ref, comment = refs().get(entry.arxiv_id or "", (None, None))
+        return normalize_venue(
             {"list": entry.venue, "journal_ref": journal_ref, "comment": comment, **external}
         )
-    return out
+
+    return venue_of
+
+
+def _venue_refs(papers: pa.Table) -> dict[str, tuple[str | None, str | None]]:
+    """arXiv id -> (journal_ref, comment) of the papers that have either."""
+    either = pc.or_(
+        pc.is_valid(papers.column("journal_ref")), pc.is_valid(papers.column("comment"))
+    )
+    some = papers.select(["arxiv_id", "journal_ref", "comment"]).filter(either)
+    refs = zip(
+        some.column("journal_ref").to_pylist(), some.column("comment").to_pylist(), strict=True
+    )
+    return dict(zip(some.column("arxiv_id").to_pylist(), refs, strict=True))
