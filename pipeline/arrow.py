@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -53,6 +54,19 @@ def column(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
     numbers = values if validity is None else [0 if v is None else v for v in values]
     array = np.array(numbers, dtype=dtype)
     return pa.Array.from_buffers(type_, n, [validity, pa.py_buffer(array)])
+
+
+def mapping(
+    table: pa.Table, key: str, value: str, only: Collection[str] | None = None
+) -> dict[Any, Any]:
+    """``key`` column -> ``value`` column of ``table``: of every row, or at least of those
+    whose key is in ``only`` (Python objects made only for the rows asked for)."""
+    if only is not None and len(only) < table.num_rows:
+        wanted = pc.is_in(
+            table.column(key), value_set=column(list(only), table.schema.field(key).type)
+        )
+        table = table.select([key, value]).filter(wanted)
+    return dict(zip(table.column(key).to_pylist(), table.column(value).to_pylist(), strict=True))
 
 
 def _validity(values: Sequence[Any]) -> pa.Buffer | None:

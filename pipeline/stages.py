@@ -7,19 +7,20 @@ re-checked past the HTTP cache, so a cached answer cannot hide a new version.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
 import logging
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.arrow import column
-from pipeline.changes import list_membership, membership_changes, paper_changes
+from pipeline.arrow import column, mapping
+from pipeline.changes import change_columns, list_membership, membership_pairs, paper_changes
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, Progress, fetch_papers, unique_ids
 from pipeline.lists.load import load_entries
@@ -44,6 +45,7 @@ from pipeline.store.tables import (
     build_table,
     citation_records,
     citations_table,
+    columns_table,
     conform,
     records_table,
 )
@@ -394,6 +396,20 @@ def merge_papers(
     return papers, authors
 
 
+@contextlib.contextmanager
+def _acyclic() -> Iterator[None]:
+    """The collector paused while a stage makes 100,000 records that hold no cycles: it
+    would otherwise scan the growing list of them every few thousand allocations, for
+    nothing to free (a tenth of a cold 100,000-entry pass after the fetch)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def enrich_entries(
     settings: Settings,
     api: ArxivApi,
@@ -409,23 +425,26 @@ def enrich_entries(
     citations table when a citation source is configured (or kept from the last run)."""
     titles = paper_titles(papers)
     searches = plan.searches
-    placed = [
-        place(e, searches.get(e.key) if searches else None, titles, fetched.new) for e in entries
-    ]
+    with _acyclic():
+        placed = [
+            place(e, searches.get(e.key) if searches else None, titles, fetched.new)
+            for e in entries
+        ]
     refetched = fetched.ids
     externals, citations = cite(settings, api, placed, papers, previous, plan, now, report)
     venue_of = entry_venues(papers, citations, previous, settings, refetched)
     # One pass, each entry's answers used as they come: no map of checks or venues by
     # entry held beside the records (their memory: bench/results.md).
-    enriched = [
-        enrich(
-            p,
-            _link_check(p, titles, previous, refetched),
-            externals.get(p.entry.key) if externals else None,
-            venue_of(p.entry),
-        )
-        for p in placed
-    ]
+    with _acyclic():
+        enriched = [
+            enrich(
+                p,
+                _link_check(p, titles, previous, refetched),
+                externals.get(p.entry.key) if externals else None,
+                venue_of(p.entry),
+            )
+            for p in placed
+        ]
     return enriched, citations
 
 
@@ -455,16 +474,60 @@ def _link_check(
 
 
 def change_titles(
-    previous: PreviousRun, enriched: Sequence[EnrichedEntry], titles: Mapping[str, str]
+    previous: PreviousRun,
+    enriched: Sequence[EnrichedEntry],
+    papers: pa.Table,
+    ids: Collection[str],
 ) -> dict[str, str]:
-    """id -> title for change rows: arXiv's title (now, else last run's), else the listed one."""
-    named = {r["arxiv_id"]: r["title"] for r in previous.entries if r["arxiv_id"]}
-    named |= {e.arxiv_id: e.title for e in enriched if e.arxiv_id}
-    old = previous.papers
-    named |= dict(
-        zip(old.column("arxiv_id").to_pylist(), old.column("title").to_pylist(), strict=True)
+    """id -> title for the change rows of ``ids``: arXiv's title (now, else last run's),
+    else the listed one (this run's, else last run's; the last entry that lists it)."""
+    named = mapping(papers, "arxiv_id", "title", ids)
+    missing = set(ids).difference(named)
+    if missing:
+        named = mapping(previous.papers, "arxiv_id", "title", missing) | named
+        missing.difference_update(named)
+    if missing:
+        listed = {e.arxiv_id: e.title for e in enriched if e.arxiv_id in missing}
+        listed |= {
+            arxiv_id: title
+            for arxiv_id, title in zip(
+                previous.entry_column("arxiv_id"), previous.entry_column("title"), strict=True
+            )
+            if arxiv_id in missing and arxiv_id not in listed
+        }
+        named = listed | named
+    return named
+
+
+def change_table(
+    previous: PreviousRun,
+    plan: RunPlan,
+    fetched: Fetched,
+    enriched: Sequence[EnrichedEntry],
+    papers: pa.Table,
+    now: datetime,
+    run_id: str,
+) -> tuple[pa.Table, int]:
+    """The changes table (last run's rows, then this run's), and how many rows this run
+    added: list membership, then what changed in papers fetched again."""
+    pairs = membership_pairs(
+        list_membership(
+            zip(previous.entry_column("list"), previous.entry_column("arxiv_id"), strict=True)
+        ),
+        list_membership((e.list, e.arxiv_id) for e in enriched),
     )
-    return named | dict(titles)
+    titles = change_titles(previous, enriched, papers, {i for _, i, _ in pairs})
+    # Papers fetched again: only these are compared, as rows, for what changed.
+    refetched = [i for i in plan.ids if i in fetched.ids and i in previous.fetched_at]
+    old_by_id = {row["arxiv_id"]: row for row in ordered(previous.papers, refetched).to_pylist()}
+    new_rows = ordered(papers, refetched).to_pylist()
+    rows = paper_changes(old_by_id, new_rows, run_id, now)
+    columns = change_columns(pairs, titles, run_id, now, rows)
+    del pairs, titles, old_by_id, new_rows, rows
+    added = columns_table(columns, CHANGES)
+    earlier = previous.table("changes")
+    changes = added if earlier is None else pa.concat_tables([earlier, added])
+    return conform(changes, CHANGES), added.num_rows
 
 
 def assemble_tables(
@@ -479,35 +542,23 @@ def assemble_tables(
 ) -> dict[str, pa.Table | None]:
     """The run's tables from its records, with the findings and what changed since the
     last run; the report's counts too."""
-    found = list_findings(enriched, papers)
-    titles = dict(
-        zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
-    )
-    # Papers fetched again: only these are compared, as rows, for what changed.
-    refetched = [i for i in plan.ids if i in fetched.ids and i in previous.fetched_at]
-    old_by_id = {row["arxiv_id"]: row for row in ordered(previous.papers, refetched).to_pylist()}
-    new_rows = ordered(papers, refetched).to_pylist()
-    change_rows = membership_changes(
-        list_membership((r["list"], r["arxiv_id"]) for r in previous.entries),
-        list_membership((e.list, e.arxiv_id) for e in enriched),
-        report.run_id,
-        now,
-        change_titles(previous, enriched, titles),
-    ) + paper_changes(old_by_id, new_rows, report.run_id, now)
-    changes = pa.concat_tables(
-        [t for t in (previous.table("changes"), build_table(change_rows, CHANGES)) if t is not None]
-    )
+    # One table at a time, each one's Python values dropped before the next is made.
+    with _acyclic():
+        entries = records_table(enriched, ENTRIES)
+        found = list_findings(enriched, papers)
+        changes, report.changes = change_table(
+            previous, plan, fetched, enriched, papers, now, report.run_id
+        )
     count_entries(report, enriched)
     report.papers = papers.num_rows
     report.fetched = len(plan.fetch.new) + len(plan.fetch.stale)
-    report.changes = len(change_rows)
     report.findings = found
     tables: dict[str, pa.Table | None] = {
-        "entries": records_table(enriched, ENTRIES),
+        "entries": entries,
         "papers": conform(papers, PAPERS),
         "authors": conform(authors, AUTHORS),
         "quality": build_table(found, QUALITY),
-        "changes": conform(changes, CHANGES),
+        "changes": changes,
     }
     same_papers = papers.column("arxiv_id").equals(previous.papers.column("arxiv_id"))
     if not fetched.ids and previous.table("papers") is not None and same_papers:
