@@ -425,16 +425,20 @@ def enrich_entries(
     citations table when a citation source is configured (or kept from the last run)."""
     titles = paper_titles(papers)
     searches = plan.searches
-    with _acyclic():
-        placed = [
-            place(e, searches.get(e.key) if searches else None, titles, fetched.new)
-            for e in entries
-        ]
+
+    def placing(entry: ListEntry) -> Placement:
+        return place(entry, searches.get(entry.key) if searches else None, titles, fetched.new)
+
+    # Only an entry with neither an id nor a problem with one can stay unresolved: placed
+    # here for the citation sources, and again below with all the others.
+    maybe_unresolved = [placing(e) for e in entries if e.arxiv_id is None and not e.id_problem]
     refetched = fetched.ids
-    externals, citations = cite(settings, api, placed, papers, previous, plan, now, report)
+    externals, citations = cite(
+        settings, api, maybe_unresolved, papers, previous, plan, now, report
+    )
     venue_of = entry_venues(papers, citations, previous, settings, refetched)
-    # One pass, each entry's answers used as they come: no map of checks or venues by
-    # entry held beside the records (their memory: bench/results.md).
+    # One pass, each entry placed and its answers used as they come: no placements, link
+    # checks or venues held beside the records (their memory: bench/results.md).
     with _acyclic():
         enriched = [
             enrich(
@@ -443,7 +447,7 @@ def enrich_entries(
                 externals.get(p.entry.key) if externals else None,
                 venue_of(p.entry),
             )
-            for p in placed
+            for p in map(placing, entries)
         ]
     return enriched, citations
 
