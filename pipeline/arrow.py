@@ -9,12 +9,15 @@ microseconds, and lists of any of them; None is null.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+import operator
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -30,25 +33,47 @@ def column(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
         child = column([x for v in values if v is not None for x in v], type_.value_type)
         return pa.ListArray.from_buffers(type_, n, [validity, offsets], children=[child])
     if pa.types.is_string(type_):
-        encoded = [b"" if v is None else v.encode() for v in values]
-        data = pa.py_buffer(b"".join(encoded))
-        return pa.Array.from_buffers(type_, n, [validity, _offsets(map(len, encoded)), data])
+        texts = values if validity is None else ["" if v is None else v for v in values]
+        joined = "".join(texts)
+        if joined.isascii():
+            # One character, one byte: the lengths are the strings' own, and the text is
+            # encoded once, not string by string.
+            data, lengths = joined.encode(), map(len, texts)
+        else:
+            encoded = list(map(str.encode, texts))
+            data, lengths = b"".join(encoded), map(len, encoded)
+        return pa.Array.from_buffers(type_, n, [validity, _offsets(lengths), pa.py_buffer(data)])
     if pa.types.is_boolean(type_):
-        bits = np.packbits(np.fromiter((v is True for v in values), bool, n), bitorder="little")
+        truth = np.fromiter(map(operator.is_, values, itertools.repeat(True)), bool, n)
+        bits = np.packbits(truth, bitorder="little")
         return pa.Array.from_buffers(type_, n, [validity, pa.py_buffer(bits)])
     if pa.types.is_timestamp(type_):
         micros = np.fromiter((_micros(v) for v in values), np.int64, n)
         return pa.Array.from_buffers(type_, n, [validity, pa.py_buffer(micros)])
     dtype = _NUMPY[type_]
-    data = np.array([0 if v is None else v for v in values], dtype=dtype)
-    return pa.Array.from_buffers(type_, n, [validity, pa.py_buffer(data)])
+    numbers = values if validity is None else [0 if v is None else v for v in values]
+    array = np.array(numbers, dtype=dtype)
+    return pa.Array.from_buffers(type_, n, [validity, pa.py_buffer(array)])
+
+
+def mapping(
+    table: pa.Table, key: str, value: str, only: Collection[str] | None = None
+) -> dict[Any, Any]:
+    """``key`` column -> ``value`` column of ``table``: of every row, or at least of those
+    whose key is in ``only`` (Python objects made only for the rows asked for)."""
+    if only is not None and len(only) < table.num_rows:
+        wanted = pc.is_in(
+            table.column(key), value_set=column(list(only), table.schema.field(key).type)
+        )
+        table = table.select([key, value]).filter(wanted)
+    return dict(zip(table.column(key).to_pylist(), table.column(value).to_pylist(), strict=True))
 
 
 def _validity(values: Sequence[Any]) -> pa.Buffer | None:
     """The validity bitmap, or None when no value is null (Arrow's way to say so)."""
-    valid = np.fromiter((v is not None for v in values), bool, len(values))
-    if valid.all():
+    if None not in values:
         return None
+    valid = np.fromiter(map(operator.is_not, values, itertools.repeat(None)), bool, len(values))
     return pa.py_buffer(np.packbits(valid, bitorder="little"))
 
 

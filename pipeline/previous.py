@@ -56,6 +56,12 @@ class PreviousRun:
         table = self.tables.get("entries")
         return table.to_pylist() if table is not None else []
 
+    def entry_column(self, name: str) -> list[Any]:
+        """One column of last run's entries table (empty on a first run): what a column
+        answers needs no row dicts."""
+        table = self.tables.get("entries")
+        return table.column(name).to_pylist() if table is not None else []
+
     @functools.cached_property
     def fetched_at(self) -> dict[str, int]:
         """arXiv id -> when its paper row was fetched, in microseconds since the epoch (UTC),

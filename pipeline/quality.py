@@ -8,6 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline.arrow import mapping
 from pipeline.maintain.order import DATES, order_findings
 from pipeline.maintain.published import published_findings
 from pipeline.models import EnrichedEntry, FindingKind, Status
@@ -68,7 +69,9 @@ def list_findings(entries: Sequence[EnrichedEntry], papers: pa.Table) -> list[di
     """Every finding of a run, in list order: the entries' own problems, then what the
     papers table tells a maintainer about the list (date order, preprints published since)."""
     ids = papers.column("arxiv_id").to_pylist()
-    titles = dict(zip(ids, papers.column("title").to_pylist(), strict=True))
+    # arXiv's titles are quoted only for a title mismatch: only those are read.
+    mismatched = {e.arxiv_id for e in entries if e.title_mismatch and e.arxiv_id}
+    titles = mapping(papers, "arxiv_id", "title", mismatched)
     # Dates as microseconds: ints compare as well and cost nothing to make (100,000
     # datetimes take a second).
     dates = {
@@ -87,8 +90,15 @@ def list_findings(entries: Sequence[EnrichedEntry], papers: pa.Table) -> list[di
     }
     found = findings(entries, titles) + order_findings(entries, dates)
     found += published_findings(entries, refs)
-    position = {key: i for i, key in enumerate(dict.fromkeys((e.list, e.line) for e in entries))}
-    return sorted(found, key=lambda f: position.get((f["list"], f["line"]), len(position)))
+    # Findings in the order of their entries' first appearance (a finding of no entry last):
+    # positions only of the places that have findings.
+    places = {(f["list"], f["line"]) for f in found}
+    position: dict[tuple[str, int], int] = {}
+    for i, entry in enumerate(entries):
+        place = (entry.list, entry.line)
+        if place in places:
+            position.setdefault(place, i)
+    return sorted(found, key=lambda f: position.get((f["list"], f["line"]), len(entries)))
 
 
 def counts(found: Sequence[Mapping[str, Any]]) -> dict[str, int]:

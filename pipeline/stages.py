@@ -7,19 +7,20 @@ re-checked past the HTTP cache, so a cached answer cannot hide a new version.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gc
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.arrow import column
-from pipeline.changes import list_membership, membership_changes, paper_changes
+from pipeline.arrow import column, mapping
+from pipeline.changes import change_columns, list_membership, membership_pairs, paper_changes
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, Progress, fetch_papers, unique_ids
 from pipeline.lists.load import load_entries
@@ -45,11 +46,12 @@ from pipeline.store.tables import (
     build_table,
     citation_records,
     citations_table,
+    columns_table,
     conform,
     records_table,
 )
 from pipeline.store.unchanged import next_due
-from pipeline.venues import normalize_venue
+from pipeline.venues import ARXIV_VENUE, normalize_venue
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ def entry_status(
     return Status.NOT_FOUND, f"arXiv has no paper {entry.arxiv_id}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placement:
     """Which arXiv paper an entry names, and with what confidence: everything about an
     entry that is known before its paper's metadata is."""
@@ -115,7 +117,7 @@ def enrich(
     similarity, mismatch = link_check if link_check is not None else (None, None)
     if by_title and search is not None:
         similarity, mismatch = search.match_score, False
-    external = external or ExternalIds()
+    external = external or _NO_IDS
     return EnrichedEntry(
         list=entry.list,
         line=entry.line,
@@ -142,6 +144,9 @@ def enrich(
         detail=placed.detail,
         structure=entry.built_from,
     )
+
+
+_NO_IDS = ExternalIds()
 
 
 def pending_entries(entries: Sequence[ListEntry], papers: Collection[str]) -> list[EnrichedEntry]:
@@ -404,6 +409,20 @@ def merge_papers(
     return papers, authors
 
 
+@contextlib.contextmanager
+def _acyclic() -> Iterator[None]:
+    """The collector paused while a stage makes 100,000 records that hold no cycles: it
+    would otherwise scan the growing list of them every few thousand allocations, for
+    nothing to free (a tenth of a cold 100,000-entry pass after the fetch)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def enrich_entries(
     settings: Settings,
     api: ArxivApi,
@@ -417,19 +436,39 @@ def enrich_entries(
 ) -> tuple[list[EnrichedEntry], pa.Table | None]:
     """Every entry placed, link-checked, looked up elsewhere and given its venue; and the
     citations table when a citation source is configured (or kept from the last run)."""
-    titles = dict(
-        zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
-    )
-    placed = [place(e, plan.searches.get(e.key), titles, fetched.new) for e in entries]
+    titles = paper_titles(papers)
+    searches = plan.searches
+
+    def placing(entry: ListEntry) -> Placement:
+        return place(entry, searches.get(entry.key) if searches else None, titles, fetched.new)
+
+    # Only an entry with neither an id nor a problem with one can stay unresolved: placed
+    # here for the citation sources, and again below with all the others.
+    maybe_unresolved = [placing(e) for e in entries if e.arxiv_id is None and not e.id_problem]
     refetched = fetched.ids
-    checks = {p.entry.key: _link_check(p, titles, previous, refetched) for p in placed}
-    externals, citations = cite(settings, api, placed, papers, previous, plan, now, report)
-    venues = entry_venues(placed, papers, citations, previous, settings, refetched)
-    enriched = [
-        enrich(p, checks[p.entry.key], externals.get(p.entry.key), venues[p.entry.key])
-        for p in placed
-    ]
+    externals, citations = cite(
+        settings, api, maybe_unresolved, papers, previous, plan, now, report
+    )
+    venue_of = entry_venues(papers, citations, previous, settings, refetched)
+    # One pass, each entry placed and its answers used as they come: no placements, link
+    # checks or venues held beside the records (their memory: bench/results.md).
+    with _acyclic():
+        enriched = [
+            enrich(
+                p,
+                _link_check(p, titles, previous, refetched),
+                externals.get(p.entry.key) if externals else None,
+                venue_of(p.entry),
+            )
+            for p in map(placing, entries)
+        ]
     return enriched, citations
+
+
+def paper_titles(papers: pa.Table) -> dict[str, str]:
+    """arXiv id -> the paper's title on arXiv."""
+    ids, titles = papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist()
+    return dict(zip(ids, titles, strict=True))
 
 
 def _link_check(
@@ -452,16 +491,60 @@ def _link_check(
 
 
 def change_titles(
-    previous: PreviousRun, enriched: Sequence[EnrichedEntry], titles: Mapping[str, str]
+    previous: PreviousRun,
+    enriched: Sequence[EnrichedEntry],
+    papers: pa.Table,
+    ids: Collection[str],
 ) -> dict[str, str]:
-    """id -> title for change rows: arXiv's title (now, else last run's), else the listed one."""
-    named = {r["arxiv_id"]: r["title"] for r in previous.entries if r["arxiv_id"]}
-    named |= {e.arxiv_id: e.title for e in enriched if e.arxiv_id}
-    old = previous.papers
-    named |= dict(
-        zip(old.column("arxiv_id").to_pylist(), old.column("title").to_pylist(), strict=True)
+    """id -> title for the change rows of ``ids``: arXiv's title (now, else last run's),
+    else the listed one (this run's, else last run's; the last entry that lists it)."""
+    named = mapping(papers, "arxiv_id", "title", ids)
+    missing = set(ids).difference(named)
+    if missing:
+        named = mapping(previous.papers, "arxiv_id", "title", missing) | named
+        missing.difference_update(named)
+    if missing:
+        listed = {e.arxiv_id: e.title for e in enriched if e.arxiv_id in missing}
+        listed |= {
+            arxiv_id: title
+            for arxiv_id, title in zip(
+                previous.entry_column("arxiv_id"), previous.entry_column("title"), strict=True
+            )
+            if arxiv_id in missing and arxiv_id not in listed
+        }
+        named = listed | named
+    return named
+
+
+def change_table(
+    previous: PreviousRun,
+    plan: RunPlan,
+    fetched: Fetched,
+    enriched: Sequence[EnrichedEntry],
+    papers: pa.Table,
+    now: datetime,
+    run_id: str,
+) -> tuple[pa.Table, int]:
+    """The changes table (last run's rows, then this run's), and how many rows this run
+    added: list membership, then what changed in papers fetched again."""
+    pairs = membership_pairs(
+        list_membership(
+            zip(previous.entry_column("list"), previous.entry_column("arxiv_id"), strict=True)
+        ),
+        list_membership((e.list, e.arxiv_id) for e in enriched),
     )
-    return named | dict(titles)
+    titles = change_titles(previous, enriched, papers, {i for _, i, _ in pairs})
+    # Papers fetched again: only these are compared, as rows, for what changed.
+    refetched = [i for i in plan.ids if i in fetched.ids and i in previous.fetched_at]
+    old_by_id = {row["arxiv_id"]: row for row in ordered(previous.papers, refetched).to_pylist()}
+    new_rows = ordered(papers, refetched).to_pylist()
+    rows = paper_changes(old_by_id, new_rows, run_id, now)
+    columns = change_columns(pairs, titles, run_id, now, rows)
+    del pairs, titles, old_by_id, new_rows, rows
+    added = columns_table(columns, CHANGES)
+    earlier = previous.table("changes")
+    changes = added if earlier is None else pa.concat_tables([earlier, added])
+    return conform(changes, CHANGES), added.num_rows
 
 
 def assemble_tables(
@@ -476,35 +559,23 @@ def assemble_tables(
 ) -> dict[str, pa.Table | None]:
     """The run's tables from its records, with the findings and what changed since the
     last run; the report's counts too."""
-    found = list_findings(enriched, papers)
-    titles = dict(
-        zip(papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist(), strict=True)
-    )
-    # Papers fetched again: only these are compared, as rows, for what changed.
-    refetched = [i for i in plan.ids if i in fetched.ids and i in previous.fetched_at]
-    old_by_id = {row["arxiv_id"]: row for row in ordered(previous.papers, refetched).to_pylist()}
-    new_rows = ordered(papers, refetched).to_pylist()
-    change_rows = membership_changes(
-        list_membership((r["list"], r["arxiv_id"]) for r in previous.entries),
-        list_membership((e.list, e.arxiv_id) for e in enriched),
-        report.run_id,
-        now,
-        change_titles(previous, enriched, titles),
-    ) + paper_changes(old_by_id, new_rows, report.run_id, now)
-    changes = pa.concat_tables(
-        [t for t in (previous.table("changes"), build_table(change_rows, CHANGES)) if t is not None]
-    )
+    # One table at a time, each one's Python values dropped before the next is made.
+    with _acyclic():
+        entries = records_table(enriched, ENTRIES)
+        found = list_findings(enriched, papers)
+        changes, report.changes = change_table(
+            previous, plan, fetched, enriched, papers, now, report.run_id
+        )
     count_entries(report, enriched)
     report.papers = papers.num_rows
     report.fetched = len(plan.fetch.new) + len(plan.fetch.stale)
-    report.changes = len(change_rows)
     report.findings = found
     tables: dict[str, pa.Table | None] = {
-        "entries": records_table(enriched, ENTRIES),
+        "entries": entries,
         "papers": conform(papers, PAPERS),
         "authors": conform(authors, AUTHORS),
         "quality": build_table(found, QUALITY),
-        "changes": conform(changes, CHANGES),
+        "changes": changes,
     }
     same_papers = papers.column("arxiv_id").equals(previous.papers.column("arxiv_id"))
     if not fetched.ids and previous.table("papers") is not None and same_papers:
@@ -569,41 +640,48 @@ def cite(
 
 
 def entry_venues(
-    placed: Sequence[Placement],
     papers: pa.Table,
     citations: pa.Table | None,
     previous: PreviousRun,
     settings: Settings,
     refetched: Collection[str],
-) -> dict[EntryKey, tuple[str | None, str | None]]:
-    """The normalised venue of each entry, and which source named it.
+) -> Callable[[ListEntry], tuple[str | None, str | None]]:
+    """The normalised venue of an entry, and which source named it.
 
     Last run's answer where none of its inputs can have changed (paper not fetched again,
     no citation source asked): a warm run of a large list then normalises nothing.
     """
     cite_ran = bool(settings.cite_sources) and not settings.offline
-    refs = dict(
-        zip(
-            papers.column("arxiv_id").to_pylist(),
-            zip(
-                papers.column("journal_ref").to_pylist(),
-                papers.column("comment").to_pylist(),
-                strict=True,
-            ),
-            strict=True,
-        )
-    )
     by_source = source_venues(citations.to_pylist()) if citations is not None else {}
-    out: dict[EntryKey, tuple[str | None, str | None]] = {}
-    for p in placed:
-        entry = p.entry
+    refs = functools.cache(functools.partial(_venue_refs, papers))
+    # The list's own venue comes first: when it names one (not arXiv), the paper's fields
+    # cannot change the answer, and a list names the same few venues over and over.
+    listed = functools.cache(lambda venue: normalize_venue({"list": venue}))
+
+    def venue_of(entry: ListEntry) -> tuple[str | None, str | None]:
         known = None if cite_ran else previous.venue(entry.venue, entry.arxiv_id, refetched)
         if known is not None:
-            out[entry.key] = known
-            continue
-        journal_ref, comment = refs.get(entry.arxiv_id or "", (None, None))
-        external = by_source.get(entry.arxiv_id or "", {})
-        out[entry.key] = normalize_venue(
+            return known
+        external = by_source.get(entry.arxiv_id or "", {}) if by_source else {}
+        if not external:
+            own: tuple[str | None, str | None] = listed(entry.venue)
+            if own[0] is not None and own[0] != ARXIV_VENUE:
+                return own
+        journal_ref, comment = refs().get(entry.arxiv_id or "", (None, None))
+        return normalize_venue(
             {"list": entry.venue, "journal_ref": journal_ref, "comment": comment, **external}
         )
-    return out
+
+    return venue_of
+
+
+def _venue_refs(papers: pa.Table) -> dict[str, tuple[str | None, str | None]]:
+    """arXiv id -> (journal_ref, comment) of the papers that have either."""
+    either = pc.or_(
+        pc.is_valid(papers.column("journal_ref")), pc.is_valid(papers.column("comment"))
+    )
+    some = papers.select(["arxiv_id", "journal_ref", "comment"]).filter(either)
+    refs = zip(
+        some.column("journal_ref").to_pylist(), some.column("comment").to_pylist(), strict=True
+    )
+    return dict(zip(some.column("arxiv_id").to_pylist(), refs, strict=True))
