@@ -127,7 +127,11 @@ def _parse_new(text: str) -> ArxivRef:
     m = _NEW_RE.fullmatch(text)
     if m is None:
         raise ValueError(f"{text!r} is not YYMM.NNNNN")
-    yy, mm, number, version = m.groups()
+    return _new_ref(*m.groups())
+
+
+def _new_ref(yy: str, mm: str, number: str, version: str | None) -> ArxivRef:
+    """A new-style id from its parts as written (``_NEW_RE``'s groups), validated."""
     month = int(mm)
     if not 1 <= month <= 12:
         raise ValueError(f"month {mm} is not 01-12")
@@ -277,9 +281,11 @@ class UrlClass:
 
 _OTHER = UrlClass(LinkKind.OTHER)
 _PLAIN_ABS_RE = re.compile(
-    r"(?:https?://)?(?:www\.)?arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}(?:v\d+)?)(?:\.pdf)?",
+    r"(?:https?://)?(?:www\.)?arxiv\.org/(?:abs|pdf)/"
+    r"(\d{2})(\d{2})\.(\d{4,5})(?:v(\d+))?(?:\.pdf)?",
     re.IGNORECASE | re.ASCII,
 )
+"""The usual arXiv link, its id already in ``_NEW_RE``'s parts: no second match to parse it."""
 _PAPER_PATHS = {
     "arxiv.org": ("abs", "pdf", "html", "ps", "format"),
     "alphaxiv.org": ("abs", "overview"),
@@ -334,7 +340,7 @@ def classify_url(url: str) -> UrlClass:
     fast = _PLAIN_ABS_RE.fullmatch(text)
     if fast is not None:
         try:
-            return UrlClass(LinkKind.PAPER, ref=_parse(fast.group(1)))
+            return UrlClass(LinkKind.PAPER, ref=_new_ref(*fast.groups()))
         except ValueError:
             pass  # let the general path say what is wrong
     if "://" not in text:
