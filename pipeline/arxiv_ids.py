@@ -235,6 +235,9 @@ _FIND_RE = re.compile(
     re.IGNORECASE | re.VERBOSE | re.ASCII,
 )
 
+_FIND_HINTS = ("arxiv.org/", "arxiv:", "alphaxiv.org/", "huggingface.co/papers/", "10.48550/")
+"""What every ``_FIND_RE`` match holds, lower-cased (the regex folds ASCII case only)."""
+
 
 def find_arxiv_refs(text: str) -> list[ArxivMatch]:
     """Every valid arXiv reference in ``text``, in order.
@@ -246,6 +249,9 @@ def find_arxiv_refs(text: str) -> list[ArxivMatch]:
     (``arxiv.org/html/IDv1/x1.png``) and badge images that merely spell an id.
     """
     found: list[ArxivMatch] = []
+    low = text.lower()
+    if not any(hint in low for hint in _FIND_HINTS):
+        return found  # a few string scans instead of the regex's lookbehinds at every offset
     for m in _FIND_RE.finditer(text):
         raw_id = m.group("id")
         # IGNORECASE lets "ARXIV" match; ids themselves are case-sensitive.

@@ -192,7 +192,7 @@ def _references_in_text(text: str, out: list[Reference]) -> None:
     if "arxiv" not in low and "http" not in low and "www." not in low and "10.48550" not in low:
         return
     spans: list[tuple[int, int]] = []
-    for m in BARE_URL_RE.finditer(text):
+    for m in BARE_URL_RE.finditer(text) if may_hold_url(text) else ():
         url = trim_url(m.group(0))
         spans.append((m.start(), m.start() + len(url)))
         ref = classify_link(url, "", -1)
