@@ -290,6 +290,9 @@ _HAS_YEAR_RE = re.compile(r"(?:19|20)[0-9][0-9]|['\u2019][0-9][0-9]")
 _ACRONYM_RE = re.compile(r"[A-Z][A-Za-z]*[A-Z][A-Za-z]*")
 
 
+# What follows a linked or bold title is often the same few words line after line
+# (" - NeurIPS 2021", " (CVPR'24)"): remembered, it costs a lookup, not a segmentation.
+@functools.lru_cache(maxsize=4096)
 def _find_venue_year(text: str) -> VenueYear | None:
     """The first venue/year in free text after a title ("*Authors*. NAACL 2019. [[pdf]]")."""
     if not text or text.isspace():
