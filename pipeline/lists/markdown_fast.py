@@ -36,6 +36,7 @@ __all__ = [
     "QuickTable",
     "fast_inline",
     "quick_blocks",
+    "quick_headings",
     "references_matter",
     "region_closed",
 ]
@@ -250,6 +251,26 @@ class QuickTable(NamedTuple):
     """Inline text of each header cell."""
     rows: list[tuple[int, list[str]]]
     """(0-based line, cell texts) of each body row."""
+
+
+_SIMPLE_HEADING_RE = re.compile(r"(#{1,6})[ \t]([^#]*)")
+
+
+def quick_headings(lines: list[str], i: int, j: int) -> list[tuple[int, str]] | None:
+    """(level, inline text) of each heading in lines ``i`` to ``j`` when the others are blank
+    and each is an ATX heading at column 0 with no "#" in its text (so no closing run to cut),
+    as markdown-it's heading rule reads it; None for any other region. The lines between a
+    list's sections are mostly that, and need no block parser then."""
+    found: list[tuple[int, str]] = []
+    for k in range(i, j):
+        line = lines[k]
+        if not line.strip(" \t"):
+            continue
+        m = _SIMPLE_HEADING_RE.fullmatch(line)
+        if m is None or not (text := _md_trim(m.group(2))):
+            return None
+        found.append((len(m.group(1)), text))
+    return found
 
 
 def _row_cells(line: str) -> list[str]:
