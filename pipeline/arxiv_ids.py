@@ -127,7 +127,11 @@ def _parse_new(text: str) -> ArxivRef:
     m = _NEW_RE.fullmatch(text)
     if m is None:
         raise ValueError(f"{text!r} is not YYMM.NNNNN")
-    yy, mm, number, version = m.groups()
+    return _new_ref(*m.groups())
+
+
+def _new_ref(yy: str, mm: str, number: str, version: str | None) -> ArxivRef:
+    """A new-style id from its parts as written (``_NEW_RE``'s groups), validated."""
     month = int(mm)
     if not 1 <= month <= 12:
         raise ValueError(f"month {mm} is not 01-12")
@@ -231,6 +235,9 @@ _FIND_RE = re.compile(
     re.IGNORECASE | re.VERBOSE | re.ASCII,
 )
 
+_FIND_HINTS = ("arxiv.org/", "arxiv:", "alphaxiv.org/", "huggingface.co/papers/", "10.48550/")
+"""What every ``_FIND_RE`` match holds, lower-cased (the regex folds ASCII case only)."""
+
 
 def find_arxiv_refs(text: str) -> list[ArxivMatch]:
     """Every valid arXiv reference in ``text``, in order.
@@ -242,6 +249,9 @@ def find_arxiv_refs(text: str) -> list[ArxivMatch]:
     (``arxiv.org/html/IDv1/x1.png``) and badge images that merely spell an id.
     """
     found: list[ArxivMatch] = []
+    low = text.lower()
+    if not any(hint in low for hint in _FIND_HINTS):
+        return found  # a few string scans instead of the regex's lookbehinds at every offset
     for m in _FIND_RE.finditer(text):
         raw_id = m.group("id")
         # IGNORECASE lets "ARXIV" match; ids themselves are case-sensitive.
@@ -277,9 +287,11 @@ class UrlClass:
 
 _OTHER = UrlClass(LinkKind.OTHER)
 _PLAIN_ABS_RE = re.compile(
-    r"(?:https?://)?(?:www\.)?arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5}(?:v\d+)?)(?:\.pdf)?",
+    r"(?:https?://)?(?:www\.)?arxiv\.org/(?:abs|pdf)/"
+    r"(\d{2})(\d{2})\.(\d{4,5})(?:v(\d+))?(?:\.pdf)?",
     re.IGNORECASE | re.ASCII,
 )
+"""The usual arXiv link, its id already in ``_NEW_RE``'s parts: no second match to parse it."""
 _PAPER_PATHS = {
     "arxiv.org": ("abs", "pdf", "html", "ps", "format"),
     "alphaxiv.org": ("abs", "overview"),
@@ -334,7 +346,7 @@ def classify_url(url: str) -> UrlClass:
     fast = _PLAIN_ABS_RE.fullmatch(text)
     if fast is not None:
         try:
-            return UrlClass(LinkKind.PAPER, ref=_parse(fast.group(1)))
+            return UrlClass(LinkKind.PAPER, ref=_new_ref(*fast.groups()))
         except ValueError:
             pass  # let the general path say what is wrong
     if "://" not in text:

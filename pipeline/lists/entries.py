@@ -26,6 +26,8 @@ from pipeline.lists.document import (
     plain_text,
 )
 from pipeline.lists.fields import (
+    Description,
+    VenueYear,
     describe,
     labelled_venue_year,
     plausible_venue,
@@ -75,15 +77,10 @@ def _paper_reference(refs: Sequence[Reference]) -> Reference | None:
     return best
 
 
-def _row_fields(
-    cells: list[list[Piece]],
-    columns: TableColumns,
-    paper: Reference,
-    title: str,
-    venue: str | None,
-    year: int | None,
-) -> tuple[str, str | None, int | None]:
-    """A table row's title from its Title/Paper (or Model/Name) column, venue from Venue."""
+def _title_cell(
+    cells: list[list[Piece]], columns: TableColumns, paper: Reference
+) -> Description | None:
+    """The description of a row's Title/Paper (or Model/Name) cell, when it has a title."""
     for column in (columns.title, columns.name):
         if column is not None and column < len(cells):
             cell = cells[column]
@@ -95,18 +92,73 @@ def _row_fields(
                 )
             description = describe(cell, paper_piece)
             if description.titled and description.title:
-                title = description.title
-                if venue is None and year is None:
-                    venue, year = description.venue, description.year
-                break
-    if columns.venue is not None and columns.venue < len(cells):
-        text = collapse_whitespace(text_of(cells[columns.venue]).replace(" | ", " "))
-        found = venue_year(text)
-        if found is not None and (found.venue or found.year):
-            venue, year = found.venue or venue, found.year
-        elif text and text not in ("-", "\u2013") and plausible_venue(text) and len(text) < 60:
-            venue = text
+                return description
+    return None
+
+
+def _venue_cell(cells: list[list[Piece]], columns: TableColumns) -> VenueYear | str | None:
+    """What a row's Venue cell says: a venue and year, a venue alone (a string), or nothing."""
+    if columns.venue is None or columns.venue >= len(cells):
+        return None
+    text = collapse_whitespace(text_of(cells[columns.venue]).replace(" | ", " "))
+    found = venue_year(text)
+    if found is not None and (found.venue or found.year):
+        return found
+    if text and text not in ("-", "\u2013") and plausible_venue(text) and len(text) < 60:
+        return text
+    return None
+
+
+def _row_fields(
+    cells: list[list[Piece]], columns: TableColumns, pieces: Sequence[Piece], paper: Reference
+) -> tuple[str, str | None, int | None]:
+    """A table row's title from its Title/Paper (or Model/Name) column, venue from Venue.
+
+    What those do not say comes from the whole row read as one block (``pieces``), which is
+    read only then: when both answer, as they usually do, it would cost as much again.
+    """
+    title_cell = _title_cell(cells, columns, paper)
+    stated = _venue_cell(cells, columns)
+    if title_cell is not None and isinstance(stated, VenueYear) and stated.venue:
+        return title_cell.title, stated.venue, stated.year
+    whole = describe(pieces, paper.piece)
+    title, venue, year = whole.title, whole.venue, whole.year
+    if title_cell is not None:
+        title = title_cell.title
+        if venue is None and year is None:
+            venue, year = title_cell.venue, title_cell.year
+    if isinstance(stated, VenueYear):
+        venue, year = stated.venue or venue, stated.year
+    elif stated is not None:
+        venue = stated
     return title, venue, year
+
+
+def _paper_and_code(refs: Sequence[Reference]) -> tuple[Reference, str | None] | None:
+    """A block's paper reference and code link; None when it references no paper."""
+    paper = _paper_reference(refs)
+    if paper is None:
+        return None
+    code = next((r.url for r in refs if r.kind == RefKind.CODE and r.url != paper.url), None)
+    return paper, code
+
+
+def _entry_draft(
+    block: Block,
+    paper: Reference,
+    code: str | None,
+    fields: tuple[str, str | None, int | None],
+) -> _EntryDraft:
+    arxiv = paper.arxiv
+    return _EntryDraft(
+        block.line,
+        *fields,
+        paper.url,
+        arxiv.arxiv_id if arxiv else None,
+        arxiv.version if arxiv else None,
+        code,
+        paper.problem,
+    )
 
 
 def _draft(
@@ -116,34 +168,34 @@ def _draft(
     lent: Sequence[Reference] = (),
     labelled: Sequence[Block] = (),
 ) -> _TitledDraft | None:
-    """The entry a block makes (None when it references no paper). ``lent`` are the
-    references of its untitled sub-items, ``labelled`` those sub-items ("Venue: X")."""
-    refs = [*own, *lent] if lent else own
-    paper = _paper_reference(refs)
-    if paper is None:
+    """The entry an item or a paragraph makes (None when it references no paper). ``lent``
+    are the references of its untitled sub-items, ``labelled`` those sub-items ("Venue: X")."""
+    found = _paper_and_code([*own, *lent] if lent else own)
+    if found is None:
         return None
-    code = next((r.url for r in refs if r.kind == RefKind.CODE and r.url != paper.url), None)
+    paper, code = found
     description = describe(pieces, paper.piece)
     title, venue, year = description.title, description.venue, description.year
-    if block.cells is not None and block.columns is not None:
-        title, venue, year = _row_fields(block.cells, block.columns, paper, title, venue, year)
     if venue is None and year is None and labelled:
-        found = labelled_venue_year(plain_text(child.pieces) for child in labelled)
-        if found is not None:
-            venue, year = found
-    arxiv = paper.arxiv
-    draft = _EntryDraft(
-        block.line,
-        title,
-        venue,
-        year,
-        paper.url,
-        arxiv.arxiv_id if arxiv else None,
-        arxiv.version if arxiv else None,
-        code,
-        paper.problem,
-    )
-    return _TitledDraft(draft, description.titled)
+        stated = labelled_venue_year(plain_text(child.pieces) for child in labelled)
+        if stated is not None:
+            venue, year = stated
+    return _TitledDraft(_entry_draft(block, paper, code, (title, venue, year)), description.titled)
+
+
+def _row_draft(row: Block) -> _EntryDraft | None:
+    """The entry a table row makes (None when it references no paper)."""
+    pieces = _row_pieces(row)
+    found = _paper_and_code(references_in(pieces))
+    if found is None:
+        return None
+    paper, code = found
+    if row.cells is None or row.columns is None:
+        description = describe(pieces, paper.piece)
+        fields = description.title, description.venue, description.year
+    else:
+        fields = _row_fields(row.cells, row.columns, pieces, paper)
+    return _entry_draft(row, paper, code, fields)
 
 
 def _row_pieces(row: Block) -> list[Piece]:
@@ -202,9 +254,8 @@ def _block_drafts(block: Block) -> list[_EntryDraft]:
         outcome = _item(block)
         return ([outcome.own.draft] if outcome.own else []) + outcome.below
     if block.kind == "row":
-        pieces = _row_pieces(block)
-        made = _draft(block, pieces, references_in(pieces))
-        return [made.draft] if made else []
+        row = _row_draft(block)
+        return [row] if row else []
     if _para_opens_with_title(block.pieces):
         made = _draft(block, block.pieces, references_in(block.pieces))
         return [made.draft] if made else []

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from urllib.parse import unquote
 
 from pipeline.lists.document import Piece, collapse_whitespace
-from pipeline.lists.links import BARE_URL_RE, label_words
+from pipeline.lists.links import BARE_URL_RE, iter_label_words, may_hold_url
 
 __all__ = [
     "Description",
@@ -96,8 +96,8 @@ def _is_generic(text: str) -> bool:
 # answers for short texts saves a sixth of the entry assembly time on a large list.
 @functools.lru_cache(maxsize=4096)
 def _is_label(text: str) -> bool:
-    words = label_words(text)
-    return not words or all(w in _GENERIC for w in words)
+    # A title's first word is seldom a label word: stop there, not after splitting it all.
+    return all(w in _GENERIC for w in iter_label_words(text))
 
 
 def title_like(raw: str) -> str | None:
@@ -290,6 +290,9 @@ _HAS_YEAR_RE = re.compile(r"(?:19|20)[0-9][0-9]|['\u2019][0-9][0-9]")
 _ACRONYM_RE = re.compile(r"[A-Z][A-Za-z]*[A-Z][A-Za-z]*")
 
 
+# What follows a linked or bold title is often the same few words line after line
+# (" - NeurIPS 2021", " (CVPR'24)"): remembered, it costs a lookup, not a segmentation.
+@functools.lru_cache(maxsize=4096)
 def _find_venue_year(text: str) -> VenueYear | None:
     """The first venue/year in free text after a title ("*Authors*. NAACL 2019. [[pdf]]")."""
     if not text or text.isspace():
@@ -462,7 +465,7 @@ def _leading_text(pieces: Sequence[Piece]) -> tuple[str, int]:
     for k, p in enumerate(pieces):
         if p.kind == "link" and not (p.img and not p.text.strip()):
             return "".join(lead), k
-        if p.kind == "text" and (bare := BARE_URL_RE.search(p.text)):
+        if p.kind == "text" and may_hold_url(p.text) and (bare := BARE_URL_RE.search(p.text)):
             # A bare URL ends the lead as a link would: "Title. Venue 2023, https://..."
             lead.append(p.text[: bare.start()])
             return "".join(lead), k + 1

@@ -9,7 +9,7 @@ project pages are not references.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from enum import IntEnum
 from typing import NamedTuple
 
@@ -24,7 +24,9 @@ __all__ = [
     "Reference",
     "bare_id_url",
     "classify_link",
+    "iter_label_words",
     "label_words",
+    "may_hold_url",
     "references_in",
     "trim_url",
 ]
@@ -89,6 +91,17 @@ BARE_URL_RE = re.compile(
 )
 """A URL written as text (``https://...``, ``www....``, ``arxiv.org/...``)."""
 
+
+def may_hold_url(text: str) -> bool:
+    """False when ``BARE_URL_RE`` cannot match in ``text``: a test in a few string scans,
+    where the regex's lookbehind makes a search cost as much as the rest of a line's fields.
+    (".org/", not "arxiv.org/": the regex ignores case, and then a dotless i matches "i".)"""
+    if "://" in text:
+        return True
+    low = text.lower()
+    return "www." in low or ".org/" in low
+
+
 BARE_ID_URL_RE = re.compile(
     r"""(?<![\w.-])(?:https?://)?(?:www\.)?arxiv\.org/+(?P<id>\d{4}\.\d{4,5}(?:v\d+)?)"""
     r"""(?:\.pdf)?/?(?![\w/.-]*[\w/])""",
@@ -100,6 +113,8 @@ redirects it to the abstract page, and old lists copied from one another are ful
 
 def bare_id_url(href: str) -> ArxivRef | None:
     """The paper a bare ``arxiv.org/ID`` link opens, None for any other URL."""
+    if "arxiv.org" not in href.lower():
+        return None  # most links of a list: no need to cut and match it
     m = BARE_ID_URL_RE.fullmatch(href.strip().split("#")[0].split("?")[0])
     if m is None:
         return None
@@ -110,11 +125,17 @@ def bare_id_url(href: str) -> ArxivRef | None:
 
 
 _NON_WORD_RE = re.compile(r"[\W\d_]+")
+_WORD_RE = re.compile(r"[^\W\d_]+")
 
 
 def label_words(text: str) -> list[str]:
     """The lower-case words of a link label, digits and punctuation dropped."""
     return _NON_WORD_RE.sub(" ", text.lower()).split()
+
+
+def iter_label_words(text: str) -> Iterator[str]:
+    """``label_words`` one at a time, for a test that can stop at the first word."""
+    return (m.group(0) for m in _WORD_RE.finditer(text.lower()))
 
 
 def _paper_host(host: str) -> bool:
@@ -171,7 +192,7 @@ def _references_in_text(text: str, out: list[Reference]) -> None:
     if "arxiv" not in low and "http" not in low and "www." not in low and "10.48550" not in low:
         return
     spans: list[tuple[int, int]] = []
-    for m in BARE_URL_RE.finditer(text):
+    for m in BARE_URL_RE.finditer(text) if may_hold_url(text) else ():
         url = trim_url(m.group(0))
         spans.append((m.start(), m.start() + len(url)))
         ref = classify_link(url, "", -1)

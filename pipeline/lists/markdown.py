@@ -37,6 +37,7 @@ from pipeline.lists.markdown_fast import (
     QuickTable,
     fast_inline,
     quick_blocks,
+    quick_headings,
     references_matter,
     region_closed,
 )
@@ -267,8 +268,9 @@ def _quick_table_rows(table: QuickTable) -> Iterator[Block]:
 def _region_events(lines: list[str], i: int, j: int) -> list[DocumentEvent] | None:
     """Events of lines ``i`` to ``j`` by markdown-it's block parser; None when something (a
     fence, an HTML block) may run on into the lines after, so the region cannot stop here."""
-    if all(not lines[k].strip(" \t") for k in range(i, j)):
-        return []  # blank lines between quick blocks hold nothing
+    headings = quick_headings(lines, i, j)
+    if headings is not None:  # headings and blank lines, or blank lines alone
+        return [Heading(level, plain_text(_inline(text, True))) for level, text in headings]
     tokens = _MD_BLOCK.parse("\n".join(lines[i:j]))
     if j < len(lines) and not region_closed(tokens, j - i, lines[j - 1]):
         return None

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from markdown_it.token import Token
 
-from pipeline.lists.document import Piece, PieceBuilder
+from pipeline.lists.document import Piece
 
 try:  # markdown-it-py 4 trims paragraphs with the CommonMark whitespace set, 3 with strip()
     from markdown_it.common.utils import mdTrim as _md_trim
@@ -36,6 +36,7 @@ __all__ = [
     "QuickTable",
     "fast_inline",
     "quick_blocks",
+    "quick_headings",
     "references_matter",
     "region_closed",
 ]
@@ -49,7 +50,9 @@ __all__ = [
 # **bold** / *em* runs whose neighbours make them unambiguous. Anything else (code, HTML,
 # escapes, entities, images, underscores, intraword or nested emphasis) goes to markdown-it.
 _PLAIN_CHAR = r"[^\[\]\\`*_<\n]"
-_LABEL = rf"(?:{_PLAIN_CHAR}|\[{_PLAIN_CHAR}+\](?![(\[]))+"
+# Runs of plain characters, not one character per repetition: a third of the time on a link,
+# and possessive (they end at a bracket anyway), so a failing label is not re-split.
+_LABEL = rf"(?:{_PLAIN_CHAR}++|\[{_PLAIN_CHAR}++\](?![(\[]))+"
 _DEST = r"[^\s()<>\\`\[\]]+"
 _EMPH = r"[A-Za-z0-9][^\[\]\\`*_<\n]*?"
 _FAST_INLINE_RE = re.compile(
@@ -83,11 +86,23 @@ def _emphasis_is_unambiguous(content: str, match: re.Match[str]) -> bool:
     )
 
 
+def _add_text(out: list[Piece], text: str, strong: bool) -> None:
+    """Text appended as ``PieceBuilder`` would: merged into a text piece of the same weight."""
+    if out and out[-1].kind == "text" and out[-1].strong == strong:
+        out[-1] = Piece("text", out[-1].text + text, "", strong)
+    else:
+        out.append(Piece("text", text, "", strong))
+
+
 def fast_inline(content: str) -> list[Piece] | None:
-    """Pieces of simple inline text without markdown-it, or None when it is not simple."""
+    """Pieces of simple inline text without markdown-it, or None when it is not simple.
+
+    The subset has no nesting (links hold plain text, emphasis holds no link), so pieces are
+    made directly rather than through a ``PieceBuilder``: a third of the time of this call.
+    """
     if "![" in content or ("&" in content and _ENTITY_RE.search(content)):
         return None
-    builder = PieceBuilder()
+    out: list[Piece] = []
     pos, end = 0, len(content)
     match = _FAST_INLINE_RE.match
     while pos < end:
@@ -96,30 +111,23 @@ def fast_inline(content: str) -> list[Piece] | None:
             return None
         kind = m.lastgroup
         if kind == "text" or kind == "btext":
-            builder.text(m.group(0))
+            _add_text(out, m.group(0), False)
         elif kind == "dest":
             if _BAD_PROTO_RE.match(m.group("dest")):
                 return None
-            builder.open_link(m.group("dest"))
-            builder.text(m.group("label"))
-            builder.close_link()
+            out.append(Piece("link", m.group("label"), m.group("dest")))
         elif kind == "wdest":
             if _BAD_PROTO_RE.match(m.group("wdest")):
                 return None
-            builder.text("[")
-            builder.open_link(m.group("wdest"))
-            builder.text(m.group("wlabel"))
-            builder.close_link()
-            builder.text("]")
+            _add_text(out, "[", False)
+            out.append(Piece("link", m.group("wlabel"), m.group("wdest")))
+            out.append(Piece("text", "]"))
         else:
             if not _emphasis_is_unambiguous(content, m):
                 return None
-            bold = len(m.group("stars")) == 2
-            builder.strong += bold
-            builder.text(m.group("emph"))
-            builder.strong -= bold
+            _add_text(out, m.group("emph"), len(m.group("stars")) == 2)
         pos = m.end()
-    return builder.finish()
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -182,15 +190,16 @@ _DELIM_CELL_RE = re.compile(r":?-+:?")
 _MAX_AUTOCOMPLETED_CELLS = 0x10000  # markdown-it stops a table that pads more cells
 
 
-def _fast_content(line: str) -> str | None:
-    """The inline text of a single-line list item that opens no block of its own."""
+def _fast_content(line: str) -> tuple[int, str] | None:
+    """(content column, inline text) of a single-line list item that opens no block of its
+    own."""
     m = _FAST_ITEM_RE.match(line)
     if m is None:
         return None
     content = line[m.end() :]
     if _OPENS_BLOCK_RE.match(content):
         return None  # a quote, HTML, heading, fence, nested list or rule inside the item
-    return _md_trim(content)
+    return m.end(), _md_trim(content)
 
 
 def region_closed(tokens: list[Token], n_lines: int, last_line: str) -> bool:
@@ -242,6 +251,26 @@ class QuickTable(NamedTuple):
     """Inline text of each header cell."""
     rows: list[tuple[int, list[str]]]
     """(0-based line, cell texts) of each body row."""
+
+
+_SIMPLE_HEADING_RE = re.compile(r"(#{1,6})[ \t]([^#]*)")
+
+
+def quick_headings(lines: list[str], i: int, j: int) -> list[tuple[int, str]] | None:
+    """(level, inline text) of each heading in lines ``i`` to ``j`` when the others are blank
+    and each is an ATX heading at column 0 with no "#" in its text (so no closing run to cut),
+    as markdown-it's heading rule reads it; None for any other region. The lines between a
+    list's sections are mostly that, and need no block parser then."""
+    found: list[tuple[int, str]] = []
+    for k in range(i, j):
+        line = lines[k]
+        if not line.strip(" \t"):
+            continue
+        m = _SIMPLE_HEADING_RE.fullmatch(line)
+        if m is None or not (text := _md_trim(m.group(2))):
+            return None
+        found.append((len(m.group(1)), text))
+    return found
 
 
 def _row_cells(line: str) -> list[str]:
@@ -323,16 +352,19 @@ def _sub_items(lines: list[str], i: int, content_column: int) -> list[tuple[int,
     return members
 
 
-def _item_head(line: str) -> str | None:
-    """The inline text of a line that is a quick top-level item, None for any other line."""
-    return _fast_content(line) if line[:1] in "*+-0123456789" else None
+def _item_head(lines: list[str], i: int) -> tuple[int, str] | None:
+    """(content column, inline text) of line ``i`` when it is a quick top-level item, None
+    for any other line and past the end."""
+    if i >= len(lines) or lines[i][:1] not in "*+-0123456789":
+        return None
+    return _fast_content(lines[i])
 
 
-def _item_ends_cleanly(lines: list[str], j: int) -> bool:
+def _item_ends_cleanly(lines: list[str], j: int, item_next: bool) -> bool:
     """Whether the item group ending before line ``j`` is followed by the end, a heading,
-    another item, or blank lines and then a line at column 0."""
+    another item (``item_next``), or blank lines and then a line at column 0."""
     n = len(lines)
-    if j == n or _item_head(lines[j]) is not None or _ATX_RE.match(lines[j]):
+    if j == n or item_next or _ATX_RE.match(lines[j]):
         return True
     if lines[j].strip(" \t"):
         return False
@@ -356,24 +388,28 @@ def quick_blocks(lines: list[str]) -> Iterator[tuple[int, QuickItem | QuickTable
     n = len(lines)
     prev_ok = True  # the line before i ends cleanly (start, blank, heading, quick block)
     i = 0
+    head = _item_head(lines, 0)  # of line i; an item's next line is looked at once, not twice
     while i < n:
         line = lines[i]
-        head = _item_head(line)
         if prev_ok and line[:1] == "|" and (table := _quick_table(lines, i)) is not None:
             yield i, table
             i = table.end
+            head = _item_head(lines, i)
             continue
         if head is None or not prev_ok:
             prev_ok = not line.strip(" \t") or bool(_ATX_RE.match(line))
             i += 1
+            head = _item_head(lines, i)
             continue
-        content_column = _FAST_ITEM_RE.match(line).end()  # type: ignore[union-attr]
-        members = [(i, head), *_sub_items(lines, i, content_column)]
+        content_column, text = head
+        members = [(i, text), *_sub_items(lines, i, content_column)]
         j = members[-1][0] + 1
-        if _item_ends_cleanly(lines, j):
+        head_j = _item_head(lines, j)
+        if _item_ends_cleanly(lines, j, head_j is not None):
             yield i, QuickItem(j, members)
             prev_ok = True
-            i = j
+            i, head = j, head_j
         else:
             prev_ok = False
             i += 1
+            head = _item_head(lines, i)
