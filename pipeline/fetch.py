@@ -111,8 +111,9 @@ def _fetch_batch(
         pages = _ask_valid(api, pending, result, fetched_at, refresh)
         pending = [i for i in pending if i not in result.invalid]
         surplus = 0
+        asked = set(pending)
         for page in pages:
-            kept, dropped = _requested(page, pending, seen)
+            kept, dropped = _requested(page, asked, seen)
             surplus += dropped
             answered.append(kept)
         missing = [i for i in pending if i not in seen]
@@ -176,18 +177,18 @@ def _ask(api: ArxivApi, ids: list[str], fetched_at: datetime, refresh: bool) -> 
             return pages
 
 
-def _requested(page: pa.Table, wanted: list[str], seen: set[str]) -> tuple[pa.Table, int]:
+def _requested(page: pa.Table, wanted: set[str], seen: set[str]) -> tuple[pa.Table, int]:
     """The rows of ``page`` whose id is wanted and not ``seen`` before (adding them to
     ``seen``), and how many rows were dropped."""
     ids = page.column("arxiv_id").to_pylist()
-    if ids == wanted and seen.isdisjoint(ids):
-        # The usual answer: exactly the ids asked (unique), in the order asked.
-        seen.update(ids)
+    fresh = set(ids)
+    if len(fresh) == len(ids) and fresh <= wanted and seen.isdisjoint(fresh):
+        # The usual answer: ids asked, each once, none seen before (set work, no loop).
+        seen |= fresh
         return page, 0
-    asked = set(wanted)
     keep: list[int] = []
     for index, arxiv_id in enumerate(ids):
-        if arxiv_id in asked and arxiv_id not in seen:
+        if arxiv_id in wanted and arxiv_id not in seen:
             seen.add(arxiv_id)
             keep.append(index)
     if len(keep) == page.num_rows:
