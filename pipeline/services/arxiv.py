@@ -1,9 +1,12 @@
 """arXiv's API on top of the shared HTTP layer: its requests, its feed check, its feed parse.
 
     id_list_query          the query of an id_list request, as arxiv.Client builds it
-    check_feed             bytes -> the strictly parsed root, or why it is unusable (pure)
-    parse_feed             a checked root -> Feed: the page header and its entries as
-                           table columns (pure; Paper records on demand)
+    check_feed             bytes -> the page checked and read to columns in one walk of
+                           the strictly parsed tree (CheckedFeed), or why it is unusable
+                           (pure; it is the HTTP layer's validator, so what is cached
+                           was read whole)
+    parse_feed             a CheckedFeed -> Feed: the page header and its entries as a
+                           table stamped fetched_at (pure; Paper records on demand)
     ArxivApi.feed          all network: GET, or POST for long queries; a 400 names the id
 
 No private name of the ``arxiv`` package is used here (nor anywhere in ``pipeline/``): the
@@ -121,18 +124,17 @@ def check_feed(content: bytes) -> tuple[CheckedFeed | None, str | None]:
         # arXiv never sends a DTD; one here can only declare entities (a bomb, or external).
         return None, "the feed carries a DTD (refused: possible entity bomb)"
     page = _PageReader()
-    for entry in root.iterchildren(_ENTRY):
-        problem = page.read(entry)
-        if problem is not None:
-            return None, problem
+    problem = page.read_all(root)
+    if problem is not None:
+        return None, problem
     total = _int_text(root, f"{_OPENSEARCH}totalResults")
     start = _int_text(root, f"{_OPENSEARCH}startIndex")
     if not page.entries and total is not None and total > (start or 0):
         return None, f"unexpectedly empty page: 0 entries although totalResults={total}"
+    per_page = _header_int(root, f"{_OPENSEARCH}itemsPerPage")
+    del root  # the tree is not needed to build the columns: not both in memory at once
     return page.checked(
-        0 if total is None else total,
-        0 if start is None else start,
-        _header_int(root, f"{_OPENSEARCH}itemsPerPage"),
+        0 if total is None else total, 0 if start is None else start, per_page
     ), None
 
 
@@ -264,6 +266,14 @@ class _PageReader:
         self.affiliation_counts: list[int] = []
         self.categories: list[str] = []
         self.category_counts: list[int] = []
+
+    def read_all(self, root: Any) -> str | None:
+        """Reads the feed's entries in order, or says why the first broken one breaks it."""
+        for entry in root.iterchildren(_ENTRY):
+            problem = self.read(entry)
+            if problem is not None:
+                return problem
+        return None
 
     def read(self, entry: Any) -> str | None:
         """Reads ``entry`` (skipped with a warning when it has no id or date, as the
