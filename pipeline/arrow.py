@@ -30,12 +30,6 @@ def column(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
         child = column([x for v in values if v is not None for x in v], type_.value_type)
         return pa.ListArray.from_buffers(type_, n, [validity, offsets], children=[child])
     if pa.types.is_string(type_):
-        if validity is None:
-            text = "".join(values)
-            if text.isascii():
-                # One byte per character: the lengths are the offsets, no bytes per value.
-                offsets = _offsets(map(len, values))
-                return pa.Array.from_buffers(type_, n, [None, offsets, pa.py_buffer(text.encode())])
         encoded = [b"" if v is None else v.encode() for v in values]
         data = pa.py_buffer(b"".join(encoded))
         return pa.Array.from_buffers(type_, n, [validity, _offsets(map(len, encoded)), data])
@@ -52,9 +46,9 @@ def column(values: Sequence[Any], type_: pa.DataType) -> pa.Array:
 
 def _validity(values: Sequence[Any]) -> pa.Buffer | None:
     """The validity bitmap, or None when no value is null (Arrow's way to say so)."""
-    if None not in values:
-        return None
     valid = np.fromiter((v is not None for v in values), bool, len(values))
+    if valid.all():
+        return None
     return pa.py_buffer(np.packbits(valid, bitorder="little"))
 
 
