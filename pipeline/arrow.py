@@ -93,3 +93,19 @@ def _micros(value: datetime | None) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return (value - _EPOCH) // _MICROSECOND
+
+
+def lists(counts: Sequence[int], values: pa.Array) -> pa.Array:
+    """``values`` cut into lists of ``counts`` values each, in order (no list is null)."""
+    type_ = pa.list_(values.type)
+    return pa.ListArray.from_buffers(
+        type_, len(counts), [None, _offsets(counts)], children=[values]
+    )
+
+
+def constant(value: Any, n: int, type_: pa.DataType) -> pa.Array:
+    """``n`` times ``value`` as an array of ``type_``."""
+    if value is not None and pa.types.is_timestamp(type_):
+        micros = np.full(n, _micros(value), np.int64)
+        return pa.Array.from_buffers(type_, n, [None, pa.py_buffer(micros)])
+    return column([value] * n, type_)

@@ -111,8 +111,9 @@ def _fetch_batch(
         pages = _ask_valid(api, pending, result, fetched_at, refresh)
         pending = [i for i in pending if i not in result.invalid]
         surplus = 0
+        asked = set(pending)
         for page in pages:
-            kept, dropped = _requested(page, set(pending), seen)
+            kept, dropped = _requested(page, asked, seen)
             surplus += dropped
             answered.append(kept)
         missing = [i for i in pending if i not in seen]
@@ -136,7 +137,7 @@ def _fetch_batch(
         pending = missing
     result.not_found.update(i for i in batch if i not in seen and i not in result.invalid)
     if answered:
-        result.pages.append(_in_order(pa.concat_tables(answered), batch))
+        result.pages.append(_in_order(answered, batch))
 
 
 def _ask_valid(
@@ -179,8 +180,14 @@ def _ask(api: ArxivApi, ids: list[str], fetched_at: datetime, refresh: bool) -> 
 def _requested(page: pa.Table, wanted: set[str], seen: set[str]) -> tuple[pa.Table, int]:
     """The rows of ``page`` whose id is wanted and not ``seen`` before (adding them to
     ``seen``), and how many rows were dropped."""
+    ids = page.column("arxiv_id").to_pylist()
+    fresh = set(ids)
+    if len(fresh) == len(ids) and fresh <= wanted and seen.isdisjoint(fresh):
+        # The usual answer: ids asked, each once, none seen before (set work, no loop).
+        seen |= fresh
+        return page, 0
     keep: list[int] = []
-    for index, arxiv_id in enumerate(page.column("arxiv_id").to_pylist()):
+    for index, arxiv_id in enumerate(ids):
         if arxiv_id in wanted and arxiv_id not in seen:
             seen.add(arxiv_id)
             keep.append(index)
@@ -189,11 +196,15 @@ def _requested(page: pa.Table, wanted: set[str], seen: set[str]) -> tuple[pa.Tab
     return page.take(column(keep, pa.int64())), page.num_rows - len(keep)
 
 
-def _in_order(table: pa.Table, ids: list[str]) -> pa.Table:
-    """``table``'s rows (one per id) in the order of ``ids``: arXiv answers in its own
-    order, and a cold run's papers then need no reordering as a whole (a copy of them all)."""
+def _in_order(tables: list[pa.Table], ids: list[str]) -> pa.Table:
+    """The rows of ``tables`` (one per id) in the order of ``ids``: arXiv answers in its
+    own order, and a cold run's papers then need no reordering as a whole (a copy of them
+    all). No copy either when the answer already came in that order."""
+    table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
     row_of = {arxiv_id: row for row, arxiv_id in enumerate(table.column("arxiv_id").to_pylist())}
     order = [row_of[i] for i in ids if i in row_of]
+    if order == list(range(table.num_rows)):
+        return table
     return table.take(column(order, pa.int64()))
 
 

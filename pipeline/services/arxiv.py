@@ -1,9 +1,12 @@
 """arXiv's API on top of the shared HTTP layer: its requests, its feed check, its feed parse.
 
     id_list_query          the query of an id_list request, as arxiv.Client builds it
-    check_feed             bytes -> the strictly parsed root, or why it is unusable (pure)
-    parse_feed             a checked root -> Feed: the page header and its entries as
-                           table columns (pure; Paper records on demand)
+    check_feed             bytes -> the page checked and read to columns in one walk of
+                           the strictly parsed tree (CheckedFeed), or why it is unusable
+                           (pure; it is the HTTP layer's validator, so what is cached
+                           was read whole)
+    parse_feed             a CheckedFeed -> Feed: the page header and its entries as a
+                           table stamped fetched_at (pure; Paper records on demand)
     ArxivApi.feed          all network: GET, or POST for long queries; a 400 names the id
 
 No private name of the ``arxiv`` package is used here (nor anywhere in ``pipeline/``): the
@@ -13,6 +16,7 @@ package is the reference for what a feed means, and tests/unit/test_arxiv_oracle
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import random
@@ -28,7 +32,7 @@ import pyarrow as pa
 import requests
 from lxml import etree
 
-from pipeline.arrow import column
+from pipeline.arrow import column, constant, lists
 from pipeline.config import Settings
 from pipeline.errors import ArxivBadRequestError
 from pipeline.models import Author, Paper
@@ -78,17 +82,34 @@ def id_list_query(ids: Sequence[str], start: int, max_results: int) -> str:
     )
 
 
-# -- the feed check (pure) -------------------------------------------------------------------
+# -- the feed check, and the read of the entries in the same walk (pure) -------------------
 
 
-def check_feed(content: bytes) -> tuple[Any, str | None]:
-    """``content``'s strictly parsed root, and why it is not a complete, usable Atom feed
-    (None when it is).
+@dataclass(frozen=True)
+class CheckedFeed:
+    """A feed ``check_feed`` accepted, its entries already read in the walk that checked
+    them: the header, and every column of ``FETCHED`` but ``fetched_at`` (Arrow arrays, a
+    few bytes per value, not the parsed tree: this is what an answer carries until used)."""
+
+    total_results: int
+    start_index: int
+    items_per_page: int
+    columns: dict[str, pa.Array]
+    num_rows: int
+    warnings: tuple[tuple[str, tuple[Any, ...]], ...]
+    """What the ``arxiv`` package warns while reading the page (entries it skips, several
+    PDF links): logged by ``parse_feed`` when the page is used, not when an answer is
+    judged, so that an answer refused or judged again does not repeat them."""
+
+
+def check_feed(content: bytes) -> tuple[CheckedFeed | None, str | None]:
+    """``content`` read as a complete, usable Atom feed, or why it is not one (the feed is
+    None then).
 
     Strict parse (no recovery) so that half a feed is never taken for a whole one; entities
     are not resolved and no network is touched, so an entity bomb or an external entity
-    cannot expand. The root is None when the content is not XML at all; use it only when
-    the verdict is None.
+    cannot expand. Each entry is checked (``entry_problem``) and read to columns in the one
+    walk over its children; the tree is dropped on return.
     """
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, huge_tree=False, recover=False, load_dtd=False
@@ -98,20 +119,23 @@ def check_feed(content: bytes) -> tuple[Any, str | None]:
     except etree.XMLSyntaxError as err:
         return None, f"malformed XML ({err.msg})"
     if root is None or root.tag != f"{_ATOM}feed":
-        return root, "not an Atom feed"
+        return None, "not an Atom feed"
     if root.getroottree().docinfo.internalDTD is not None:
         # arXiv never sends a DTD; one here can only declare entities (a bomb, or external).
-        return root, "the feed carries a DTD (refused: possible entity bomb)"
-    for entry in root.iterchildren(_ENTRY):
-        problem = entry_problem(entry)
-        if problem is not None:
-            return root, problem
-    no_entries = root.find(_ENTRY) is None
+        return None, "the feed carries a DTD (refused: possible entity bomb)"
+    page = _PageReader()
+    problem = page.read_all(root)
+    if problem is not None:
+        return None, problem
     total = _int_text(root, f"{_OPENSEARCH}totalResults")
     start = _int_text(root, f"{_OPENSEARCH}startIndex")
-    if no_entries and total is not None and total > (start or 0):
-        return root, f"unexpectedly empty page: 0 entries although totalResults={total}"
-    return root, None
+    if not page.entries and total is not None and total > (start or 0):
+        return None, f"unexpectedly empty page: 0 entries although totalResults={total}"
+    per_page = _header_int(root, f"{_OPENSEARCH}itemsPerPage")
+    del root  # the tree is not needed to build the columns: not both in memory at once
+    return page.checked(
+        0 if total is None else total, 0 if start is None else start, per_page
+    ), None
 
 
 MAX_VERSION = 9_999
@@ -119,9 +143,10 @@ MAX_VERSION = 9_999
 the tables store versions as int32, so an unchecked ``v99999999999`` stopped every run."""
 
 
-def entry_problem(entry: Any) -> str | None:
-    """Why an entry would break the run downstream (a date that does not parse, a version
-    out of range), or None.
+def entry_problem(entry_id: str, version: int) -> str | None:
+    """Why an entry's id (its first ``<id>``'s text, of ``version`` once stripped) would
+    break the run downstream (an absurd length, a version out of range), or None;
+    ``_entry_dates`` checks its dates.
 
     Such an entry makes the whole page a broken answer: retried, never cached, and after
     the last attempt a failed run with one line (recorded in runs.parquet). Refusing the
@@ -131,22 +156,30 @@ def entry_problem(entry: Any) -> str | None:
     listed paper as missing. Entries without an id or a date stay what the ``arxiv``
     package makes of them (skipped by ``parse_feed`` with a warning).
     """
-    entry_id = entry.findtext(_ID)
-    if entry_id:
-        if len(entry_id) > 200:
-            return f"an entry id of {len(entry_id)} characters"
-        _, version = split_version(entry_id.strip())
-        if not 1 <= version <= MAX_VERSION:
-            return f"entry {_clip(entry_id)}: version {version} out of range 1-{MAX_VERSION}"
+    if len(entry_id) > 200:
+        return f"an entry id of {len(entry_id)} characters"
+    if not 1 <= version <= MAX_VERSION:
+        return f"entry {_clip(entry_id)}: version {version} out of range 1-{MAX_VERSION}"
+    return None
+
+
+_Dates = tuple[datetime | None, datetime | None]
+
+
+def _entry_dates(entry_id: str | None, texts: dict[Any, str | None]) -> _Dates | str:
+    """An entry's (published, updated), None where it has no such child, or why a date it
+    has (an empty one too) makes its page a broken answer (see ``entry_problem``)."""
+    dates: list[datetime | None] = []
     for tag, name in ((_PUBLISHED, "published"), (_UPDATED, "updated")):
-        text = entry.findtext(tag)
-        if text is None:
+        if tag not in texts:
+            dates.append(None)
             continue
+        text = texts[tag] or ""
         try:
-            _timestamp(text)
+            dates.append(_timestamp(text))
         except (ValueError, OverflowError):
             return f"entry {_clip(entry_id or '?')}: <{name}> {_clip(text)!r} is not a date"
-    return None
+    return dates[0], dates[1]
 
 
 def _clip(text: str, limit: int = 60) -> str:
@@ -155,9 +188,9 @@ def _clip(text: str, limit: int = 60) -> str:
 
 
 def feed_verdict(response: requests.Response) -> Verdict:
-    """``check_feed`` for the HTTP layer: the root travels with the answer, parsed once."""
-    root, problem = check_feed(response.content)
-    return Verdict(parsed=root if problem is None else None, problem=problem)
+    """``check_feed`` for the HTTP layer: the page, read, travels with the answer."""
+    checked, problem = check_feed(response.content)
+    return Verdict(parsed=checked, problem=problem)
 
 
 def _int_text(root: Any, path: str) -> int | None:
@@ -168,7 +201,174 @@ def _int_text(root: Any, path: str) -> int | None:
         return None
 
 
-# -- the checked tree -> columns (pure) ------------------------------------------------------
+def _header_int(root: Any, tag: str) -> int:
+    value = _int_text(root, tag)
+    return 0 if value is None else value
+
+
+_Fields = tuple[dict[Any, str | None], list[str], list[list[str]], list[str], list[str], str]
+
+
+def _entry_fields(entry: Any) -> _Fields:
+    """One walk over an entry's children, read as the ``arxiv`` package reads them: the
+    text of the first child of each other kind (id, dates, title, ...), each author's
+    first name and affiliations, the PDF links, the category terms, the first primary
+    category's term."""
+    texts: dict[Any, str | None] = {}
+    names: list[str] = []
+    affiliations: list[list[str]] = []
+    pdf_urls: list[str] = []
+    categories: list[str] = []
+    primary: Any = None
+    for child in entry:
+        tag = child.tag
+        if tag == _AUTHOR:
+            name: str | None = None
+            affs: list[str] = []
+            for part in child:
+                kind = part.tag
+                if kind == _NAME:
+                    if name is None:
+                        name = part.text or ""
+                elif kind == _AFFILIATION:
+                    text = part.text
+                    if text is not None:
+                        affs.append(text)
+            names.append(name or "")
+            affiliations.append(affs)
+        elif tag == _LINK:
+            href = child.get("href")
+            if href is not None and child.get("title") == "pdf":
+                pdf_urls.append(href)
+        elif tag == _CATEGORY:
+            term = child.get("term")
+            if term is not None:
+                categories.append(term)
+        elif tag == _PRIMARY:
+            if primary is None:
+                primary = child.get("term") or ""
+        elif tag not in texts:
+            texts[tag] = child.text
+    return texts, names, affiliations, pdf_urls, categories, primary or ""
+
+
+class _PageReader:
+    """A page's entries, checked and read one at a time into columns of raw values
+    (cleaned and made Arrow arrays once, by ``checked``)."""
+
+    def __init__(self) -> None:
+        self.entries = 0
+        self.warnings: list[tuple[str, tuple[Any, ...]]] = []
+        self.rows: list[tuple[Any, ...]] = []
+        self.names: list[str] = []
+        self.author_counts: list[int] = []
+        self.affiliations: list[str] = []
+        self.affiliation_counts: list[int] = []
+        self.categories: list[str] = []
+        self.category_counts: list[int] = []
+
+    def read_all(self, root: Any) -> str | None:
+        """Reads the feed's entries in order, or says why the first broken one breaks it."""
+        for entry in root.iterchildren(_ENTRY):
+            problem = self.read(entry)
+            if problem is not None:
+                return problem
+        return None
+
+    def read(self, entry: Any) -> str | None:
+        """Reads ``entry`` (skipped with a warning when it has no id or date, as the
+        ``arxiv`` package skips it), or says why it breaks its page (``entry_problem``)."""
+        self.entries += 1
+        texts, names, affiliations, pdf_urls, categories, primary = _entry_fields(entry)
+        entry_id = texts.get(_ID)
+        if entry_id:
+            arxiv_id, version = split_version(entry_id)
+            stripped = entry_id.strip()
+            checked = version if stripped == entry_id else split_version(stripped)[1]
+            problem = entry_problem(entry_id, checked)
+            if problem is not None:
+                return problem
+        dates = _entry_dates(entry_id, texts)
+        if isinstance(dates, str):
+            return dates
+        published, updated = dates
+        if not entry_id:
+            self.warnings.append(("Skipping entry without <id>", ()))
+            return None
+        if updated is None or published is None:
+            missing = "updated" if updated is None else "published"
+            self.warnings.append(("Skipping entry %s missing <%s>", (entry_id, missing)))
+            return None
+        if len(pdf_urls) > 1:
+            self.warnings.append(("Result has multiple PDF links; using %s", (pdf_urls[0],)))
+        self.rows.append(
+            (
+                arxiv_id,
+                version,
+                texts.get(_TITLE) or "",
+                texts.get(_SUMMARY) or "",
+                published,
+                updated,
+                primary,
+                texts.get(_DOI),
+                texts.get(_JOURNAL_REF) or None,
+                texts.get(_COMMENT) or None,
+                entry_id,
+                pdf_urls[0] if pdf_urls else None,
+            )
+        )
+        self.names += names
+        self.author_counts.append(len(names))
+        for affs in affiliations:
+            self.affiliations += affs
+            self.affiliation_counts.append(len(affs))
+        self.categories += categories
+        self.category_counts.append(len(categories))
+        return None
+
+    def checked(self, total_results: int, start_index: int, items_per_page: int) -> CheckedFeed:
+        """The entries read, as ``FETCHED`` columns but ``fetched_at``."""
+        n = len(self.rows)
+        raw: dict[str, Sequence[Any]] = {}
+        if n:
+            raw = dict(zip(_FLAT, zip(*self.rows, strict=True), strict=True))
+        for name in _CLEANED:
+            raw[name] = clean_texts(raw.get(name, ()))
+        types = {f.name: f.type for f in FETCHED}
+        columns = {name: column(raw.get(name, ()), types[name]) for name in _FLAT}
+        string = pa.string()
+        columns["authors"] = lists(self.author_counts, column(clean_texts(self.names), string))
+        columns["categories"] = lists(self.category_counts, column(self.categories, string))
+        columns["affiliations"] = lists(
+            self.author_counts,
+            lists(self.affiliation_counts, column(self.affiliations, string)),
+        )
+        return CheckedFeed(
+            total_results, start_index, items_per_page, columns, n, tuple(self.warnings)
+        )
+
+
+_FLAT = (
+    "arxiv_id",
+    "version",
+    "title",
+    "abstract",
+    "published",
+    "updated",
+    "primary_category",
+    "doi",
+    "journal_ref",
+    "comment",
+    "abs_url",
+    "pdf_url",
+)
+"""The one-value columns of ``FETCHED``, in the order ``_PageReader`` keeps an entry's."""
+
+_CLEANED = ("title", "abstract", "journal_ref", "comment")
+"""The columns ``clean_text`` cleans (and each author's name)."""
+
+
+# -- the checked page -> a Feed (pure) ------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -195,6 +395,32 @@ class Feed:
         return papers_from_table(self.table)
 
 
+def parse_feed(checked: CheckedFeed, fetched_at: datetime) -> Feed:
+    """A feed ``check_feed`` accepted -> its header and its entries as a table, each row
+    stamped ``fetched_at``; logs the warnings its read gave.
+
+    Read as the ``arxiv`` package reads a feed (the first child of each kind counts; an
+    entry without ``<id>``, ``<updated>`` or ``<published>`` is skipped with a warning;
+    a naive date is UTC), then cleaned as our tables want it (see ``clean_text``). No
+    record per entry: a page goes straight to columns.
+    """
+    for message, args in checked.warnings:
+        log.warning(message, *args)
+    if not checked.num_rows:
+        table = pa.Table.from_batches([], schema=FETCHED)
+        return Feed(checked.total_results, checked.start_index, checked.items_per_page, table)
+    columns = dict(checked.columns)
+    columns["fetched_at"] = constant(fetched_at, checked.num_rows, _FETCHED_AT)
+    return Feed(
+        total_results=checked.total_results,
+        start_index=checked.start_index,
+        items_per_page=checked.items_per_page,
+        table=pa.Table.from_arrays([columns[f.name] for f in FETCHED], schema=FETCHED),
+    )
+
+
+_FETCHED_AT = FETCHED.field("fetched_at").type
+
 Row = tuple[Any, ...]
 """One entry's values in ``_ROW`` order."""
 
@@ -216,28 +442,7 @@ _ROW = (
     "affiliations",
     "fetched_at",
 )
-"""``FETCHED``'s columns, in the order an entry's row holds them."""
-
-
-def parse_feed(root: Any, fetched_at: datetime) -> Feed:
-    """A feed ``check_feed`` accepted -> its header and its entries as table columns.
-
-    Read as the ``arxiv`` package reads a feed (the first child of each kind counts; an
-    entry without ``<id>``, ``<updated>`` or ``<published>`` is skipped with a warning;
-    a naive date is UTC), then cleaned as our tables want it (see ``clean_text``), in one
-    pass over each entry's children. No record per entry: a page goes straight to columns.
-    """
-    rows = [
-        row
-        for entry in root.iterchildren(_ENTRY)
-        if (row := _entry_row(entry, fetched_at)) is not None
-    ]
-    return Feed(
-        total_results=_header_int(root, f"{_OPENSEARCH}totalResults"),
-        start_index=_header_int(root, f"{_OPENSEARCH}startIndex"),
-        items_per_page=_header_int(root, f"{_OPENSEARCH}itemsPerPage"),
-        table=fetched_table(rows),
-    )
+"""``FETCHED``'s columns, in the order a row (``paper_row``) holds them."""
 
 
 def fetched_table(rows: Sequence[Row]) -> pa.Table:
@@ -250,7 +455,7 @@ def fetched_table(rows: Sequence[Row]) -> pa.Table:
 
 
 def paper_row(paper: Paper) -> Row:
-    """A Paper record -> its entry row (``_ROW`` order), as ``parse_feed`` reads one."""
+    """A Paper record -> its row (``_ROW`` order), as ``parse_feed`` reads one."""
     return (
         paper.arxiv_id,
         paper.version,
@@ -284,88 +489,13 @@ def papers_from_table(table: pa.Table) -> list[Paper]:
     return papers
 
 
-def _header_int(root: Any, tag: str) -> int:
-    value = _int_text(root, tag)
-    return 0 if value is None else value
-
-
-def _entry_row(entry: Any, fetched_at: datetime) -> Row | None:
-    texts: dict[Any, str | None] = {}
-    names: list[str] = []
-    affiliations: list[list[str]] = []
-    pdf_urls: list[str] = []
-    categories: list[str] = []
-    primary: Any = None
-    for child in entry:
-        tag = child.tag
-        if tag == _AUTHOR:
-            name, affs = _author(child)
-            names.append(name)
-            affiliations.append(affs)
-        elif tag == _LINK:
-            href = child.get("href")
-            if href is not None and child.get("title") == "pdf":
-                pdf_urls.append(href)
-        elif tag == _CATEGORY:
-            term = child.get("term")
-            if term is not None:
-                categories.append(term)
-        elif tag == _PRIMARY:
-            if primary is None:
-                primary = child
-        elif tag not in texts:
-            texts[tag] = child.text
-    entry_id = texts.get(_ID)
-    if not entry_id:
-        log.warning("Skipping entry without <id>")
-        return None
-    updated = _timestamp(texts.get(_UPDATED))
-    published = _timestamp(texts.get(_PUBLISHED))
-    if updated is None or published is None:
-        missing = "updated" if updated is None else "published"
-        log.warning("Skipping entry %s missing <%s>", entry_id, missing)
-        return None
-    if len(pdf_urls) > 1:
-        log.warning("Result has multiple PDF links; using %s", pdf_urls[0])
-    arxiv_id, version = split_version(entry_id)
-    journal_ref, comment = texts.get(_JOURNAL_REF), texts.get(_COMMENT)
-    return (
-        arxiv_id,
-        version,
-        clean_text(texts.get(_TITLE) or ""),
-        clean_text(texts.get(_SUMMARY) or ""),
-        names,
-        published,
-        updated,
-        (primary.get("term") if primary is not None else "") or "",
-        categories,
-        texts.get(_DOI),
-        clean_text(journal_ref) if journal_ref else None,
-        clean_text(comment) if comment else None,
-        entry_id,
-        pdf_urls[0] if pdf_urls else None,
-        affiliations,
-        fetched_at,
-    )
-
-
-def _author(element: Any) -> tuple[str, list[str]]:
-    name: str | None = None
-    affiliations: list[str] = []
-    for child in element:
-        tag = child.tag
-        if tag == _NAME:
-            if name is None:
-                name = child.text or ""
-        elif tag == _AFFILIATION and child.text is not None:
-            affiliations.append(child.text)
-    return clean_text(name or ""), affiliations
-
-
-def _timestamp(text: str | None) -> datetime | None:
+def _timestamp(text: str) -> datetime:
     # RFC 3339; a naive time is UTC; returned in UTC.
-    if text is None:
-        return None
+    if len(text) == 20 and text[19] == "Z" and text[10] == "T" and text.count("Z") == 1:
+        # arXiv's own form, 2023-01-20T20:04:50Z, read as is (fromisoformat takes Z for
+        # UTC); what it refuses gets the general reading below.
+        with contextlib.suppress(ValueError):
+            return datetime.fromisoformat(text)
     moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -385,6 +515,14 @@ def clean_text(text: str) -> str:
     """Collapse whitespace and decode entities left in the text; LaTeX stays as it is."""
     # str.split() splits at exactly the characters ``\s`` matches (str.isspace).
     return " ".join(html.unescape(text).split())
+
+
+def clean_texts(texts: Sequence[str | None]) -> list[str | None]:
+    """``clean_text`` of each text (None stays None), without a call per text."""
+    return [
+        None if t is None else " ".join((html.unescape(t) if "&" in t else t).split())
+        for t in texts
+    ]
 
 
 # -- the edge --------------------------------------------------------------------------------

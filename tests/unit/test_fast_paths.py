@@ -30,8 +30,10 @@ from pipeline.resolve import (
 )
 from pipeline.schemas import AUTHORS, PAPERS
 from pipeline.services.arxiv import (
+    _timestamp,
     check_feed,
     clean_text,
+    clean_texts,
     fetched_table,
     paper_row,
     parse_feed,
@@ -88,6 +90,44 @@ def test_str_split_whitespace_is_regex_whitespace() -> None:
 def test_split_version_equals_the_regex_version(prefix: str, short: str, suffix: str) -> None:
     entry_id = prefix + short + suffix
     assert split_version(entry_id) == _old_split_version(entry_id)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.none() | st.lists(PIECE, max_size=12).map("".join), max_size=8))
+def test_clean_texts_is_clean_text_of_each(texts: list[str | None]) -> None:
+    assert clean_texts(texts) == [None if t is None else clean_text(t) for t in texts]
+
+
+def _old_timestamp(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _reading(read: object, text: str) -> object:
+    try:
+        return read(text)  # type: ignore[operator]
+    except (ValueError, OverflowError) as err:
+        return type(err)
+
+
+_ARXIV_DATES = st.datetimes(
+    min_value=datetime(1, 1, 1),  # noqa: DTZ001
+    max_value=datetime(9999, 12, 31, 23, 59, 59),  # noqa: DTZ001
+).map(lambda d: f"{d.year:04d}-{d.month:02d}-{d.day:02d}T{d:%H:%M:%S}Z")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    _ARXIV_DATES,
+    st.integers(0, 19),
+    st.sampled_from(["", "Z", " ", "T", "0", "9", "+", "-", ":", "\u0661", "\n", "60", "2"]),
+)
+def test_timestamp_fast_path_equals_the_general_reading(text: str, at: int, put: str) -> None:
+    # arXiv's own form, and every one-character change of it (the fast path's edges).
+    for variant in (text, text[:at] + put + text[at + 1 :], "  " + text[2:], text[1:] + " "):
+        assert _reading(_timestamp, variant) == _reading(_old_timestamp, variant), variant
 
 
 def _old_paper_from_result(r: arxiv.Result, fetched_at: datetime) -> Paper:
