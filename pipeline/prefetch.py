@@ -31,7 +31,6 @@ import pyarrow as pa
 
 import pipeline
 from pipeline.arrow import column
-from pipeline.arxiv_ids import is_valid_id
 from pipeline.config import Settings
 from pipeline.errors import PipelineError
 from pipeline.fetch import FetchResult, Progress, fetch_papers
@@ -111,7 +110,8 @@ def fetch_while_parsing(
             if message[0] != "ids":
                 continue
             for arxiv_id in message[1]:
-                if arxiv_id not in known and arxiv_id not in done.asked and is_valid_id(arxiv_id):
+                # A malformed id is refused by fetch_papers without a request.
+                if arxiv_id not in known and arxiv_id not in done.asked:
                     done.asked.add(arxiv_id)
                     pending.append(arxiv_id)
             while len(pending) >= size:

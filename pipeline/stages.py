@@ -238,9 +238,17 @@ class Fetched:
         return pa.concat_tables([self.new.table, self.rechecked.table, found])
 
     @functools.cached_property
-    def ids(self) -> frozenset[str]:
-        """The ids of every paper fetched this run."""
-        return frozenset([*self.new.ids, *self.rechecked.ids, *self.by_title])
+    def again(self) -> frozenset[str]:
+        """The ids fetched this run that the last run's tables may hold: re-checked papers
+        and papers found by title. New ids never are, so a cold run's 100,000 are not
+        gathered into a set (10 MB at the run's peak) only to be looked up in an empty one."""
+        return frozenset([*self.rechecked.ids, *self.by_title])
+
+    @property
+    def anything(self) -> bool:
+        """Was any paper fetched this run?"""
+        pages = [*self.new.pages, *self.rechecked.pages]
+        return bool(self.by_title) or any(page.num_rows for page in pages)
 
 
 def refresh_tables(
@@ -275,6 +283,7 @@ def refresh_tables(
         enriched, citations = enrich_entries(
             settings, api, entries, previous, plan, fetched, papers, now, report
         )
+        del entries  # the records hold what is left to tell of them
         tables = assemble_tables(previous, plan, fetched, enriched, papers, authors, now, report)
     finally:
         gc.unfreeze()  # a caller in the same process (tests) gets them collected again
@@ -436,39 +445,53 @@ def enrich_entries(
 ) -> tuple[list[EnrichedEntry], pa.Table | None]:
     """Every entry placed, link-checked, looked up elsewhere and given its venue; and the
     citations table when a citation source is configured (or kept from the last run)."""
-    titles = paper_titles(papers)
     searches = plan.searches
 
-    def placing(entry: ListEntry) -> Placement:
-        return place(entry, searches.get(entry.key) if searches else None, titles, fetched.new)
+    def placed(part: Sequence[ListEntry]) -> Iterator[tuple[Placement, dict[str, str]]]:
+        titles = paper_titles(papers, part, searches)
+        for entry in part:
+            search = searches.get(entry.key) if searches else None
+            yield place(entry, search, titles, fetched.new), titles
 
     # Only an entry with neither an id nor a problem with one can stay unresolved: placed
     # here for the citation sources, and again below with all the others.
-    maybe_unresolved = [placing(e) for e in entries if e.arxiv_id is None and not e.id_problem]
-    refetched = fetched.ids
-    externals, citations = cite(
-        settings, api, maybe_unresolved, papers, previous, plan, now, report
-    )
+    maybe = [p for p, _ in placed([e for e in entries if not (e.arxiv_id or e.id_problem)])]
+    refetched = fetched.again
+    externals, citations = cite(settings, api, maybe, papers, previous, plan, now, report)
     venue_of = entry_venues(papers, citations, previous, settings, refetched)
-    # One pass, each entry placed and its answers used as they come: no placements, link
-    # checks or venues held beside the records (their memory: bench/results.md).
+    # Each entry placed and its answers used as they come: no placements, link checks or
+    # venues held beside the records; arXiv's titles read a part of the list at a time
+    # (their memory: bench/results.md).
+    enriched: list[EnrichedEntry] = []
     with _acyclic():
-        enriched = [
-            enrich(
-                p,
-                _link_check(p, titles, previous, refetched),
-                externals.get(p.entry.key) if externals else None,
-                venue_of(p.entry),
-            )
-            for p in map(placing, entries)
-        ]
+        for start in range(0, len(entries), ENRICH_PART):
+            enriched += [
+                enrich(
+                    p,
+                    _link_check(p, titles, previous, refetched),
+                    externals.get(p.entry.key) if externals else None,
+                    venue_of(p.entry),
+                )
+                for p, titles in placed(entries[start : start + ENRICH_PART])
+            ]
     return enriched, citations
 
 
-def paper_titles(papers: pa.Table) -> dict[str, str]:
-    """arXiv id -> the paper's title on arXiv."""
-    ids, titles = papers.column("arxiv_id").to_pylist(), papers.column("title").to_pylist()
-    return dict(zip(ids, titles, strict=True))
+ENRICH_PART = 10_000
+"""Entries enriched with one dict of arXiv titles: 100,000 titles at once were 20 MB at a
+cold run's peak; a part's are read from the papers table in a few milliseconds."""
+
+
+def paper_titles(
+    papers: pa.Table, entries: Sequence[ListEntry], searches: Mapping[EntryKey, TitleResolution]
+) -> dict[str, str]:
+    """arXiv id -> the paper's title on arXiv, for the papers ``entries`` name (by link, or
+    by the title search that found them)."""
+    ids = {e.arxiv_id for e in entries if e.arxiv_id}
+    if searches:
+        found = (searches.get(e.key) for e in entries)
+        ids.update(s.arxiv_id for s in found if s is not None and s.arxiv_id)
+    return mapping(papers, "arxiv_id", "title", ids)
 
 
 def _link_check(
@@ -535,7 +558,7 @@ def change_table(
     )
     titles = change_titles(previous, enriched, papers, {i for _, i, _ in pairs})
     # Papers fetched again: only these are compared, as rows, for what changed.
-    refetched = [i for i in plan.ids if i in fetched.ids and i in previous.fetched_at]
+    refetched = [i for i in plan.ids if i in fetched.again and i in previous.fetched_at]
     old_by_id = {row["arxiv_id"]: row for row in ordered(previous.papers, refetched).to_pylist()}
     new_rows = ordered(papers, refetched).to_pylist()
     rows = paper_changes(old_by_id, new_rows, run_id, now)
@@ -578,7 +601,7 @@ def assemble_tables(
         "changes": changes,
     }
     same_papers = papers.column("arxiv_id").equals(previous.papers.column("arxiv_id"))
-    if not fetched.ids and previous.table("papers") is not None and same_papers:
+    if not fetched.anything and previous.table("papers") is not None and same_papers:
         # Nothing fetched and the same papers in the same order: the files on disk are
         # these tables already. Linking them saves rewriting them (bench/results.md).
         tables["papers"] = tables["authors"] = None
