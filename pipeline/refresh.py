@@ -6,6 +6,7 @@ all (unchanged.py), records the run (runs.py) and publishes its tables (tables.p
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -73,17 +74,23 @@ def run_refresh(
             if recorded is not None:
                 _outputs(settings, outputs)
                 return recorded
-        # Loaded only now: a run that stops above needs neither the stages nor HTTP.
-        from pipeline.services.arxiv import ArxivApi
-        from pipeline.stages import refresh_tables
+        # A large list starts parsing in a second process now, while the stages and HTTP
+        # load (a run that stopped above needs none of them).
+        from pipeline.lists.parallel import start_worker
 
-        with ArxivApi(settings, sleep=sleep, on_wait=on_wait) as api:
-            report.stats = api.stats
-            try:
-                tables, due = refresh_tables(settings, sources, api, report, started, progress)
-            except PipelineError as err:
-                record_failed_run(settings, report, started, clock(), err)
-                raise
+        with start_worker(settings, sources) or contextlib.nullcontext() as worker:
+            from pipeline.services.arxiv import ArxivApi
+            from pipeline.stages import refresh_tables
+
+            with ArxivApi(settings, sleep=sleep, on_wait=on_wait) as api:
+                report.stats = api.stats
+                try:
+                    tables, due = refresh_tables(
+                        settings, sources, api, report, started, progress, worker
+                    )
+                except PipelineError as err:
+                    record_failed_run(settings, report, started, clock(), err)
+                    raise
         report.seconds = time.monotonic() - t0
         finished = clock()
         # A list skipped as unreadable: the tables are published, and the run says so.

@@ -24,6 +24,7 @@ from pipeline.changes import change_columns, list_membership, membership_pairs, 
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, Progress, fetch_papers, unique_ids
 from pipeline.lists.load import load_entries
+from pipeline.lists.parallel import ParseWorker
 from pipeline.models import (
     EnrichedEntry,
     EntryKey,
@@ -33,7 +34,7 @@ from pipeline.models import (
     Resolution,
     Status,
 )
-from pipeline.prefetch import Prefetched, fetch_while_parsing, lists_to_parse
+from pipeline.prefetch import Prefetched, fetch_while_parsing
 from pipeline.previous import PreviousRun
 from pipeline.quality import list_findings
 from pipeline.resolve import TitleResolution, check_link, resolve_titles
@@ -258,14 +259,17 @@ def refresh_tables(
     report: RunReport,
     now: datetime,
     progress: Progress | None,
+    worker: ParseWorker | None = None,
 ) -> tuple[dict[str, pa.Table | None], datetime | None]:
     """The run's tables (None for a table to carry unchanged from the current set), and
-    when a run with the same inputs would next have something to do (None: at once)."""
+    when a run with the same inputs would next have something to do (None: at once).
+
+    ``worker``, parsing the large lists in a second process (``lists/parallel.py``), tells
+    the ids to fetch while it parses."""
     previous = PreviousRun.read(settings.enriched_dir)
     early = None
-    if to_parse := lists_to_parse(settings, sources):
-        # A large list: parsed on the other core while its first ids are fetched.
-        early = fetch_while_parsing(settings, to_parse, api, previous.fetched_at, now, progress)
+    if worker is not None:
+        early = fetch_while_parsing(settings, worker, api, previous.fetched_at, now, progress)
     entries = load_entries(
         sources,
         api.get_text,

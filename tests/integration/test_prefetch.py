@@ -1,6 +1,7 @@
-"""A large list is parsed in a second process while its first ids are fetched (prefetch.py).
+"""A large list is parsed in a second process while its first ids are fetched (prefetch.py,
+lists/parallel.py).
 
-The seed list is small; ``MIN_LIST_BYTES`` is lowered so that it counts as large. Whatever
+The seed list is small; ``parallel.MIN_LIST_BYTES`` is lowered so that it counts as large. Whatever
 the worker does, a run's tables and requests are those of a run without it.
 """
 
@@ -21,7 +22,7 @@ from pipeline import prefetch, stages
 from pipeline.config import Settings
 from pipeline.errors import UpstreamHTTPError
 from pipeline.fetch import FetchResult
-from pipeline.lists import background
+from pipeline.lists import background, parallel
 from pipeline.lists.load import load_cached, load_list_file, parse_is_cached
 from pipeline.lists.markdown import MAX_LINE
 from pipeline.models import Author, Paper
@@ -48,7 +49,7 @@ def small(settings: Settings) -> Settings:
 @pytest.fixture
 def early(monkeypatch: pytest.MonkeyPatch) -> list[prefetch.Prefetched]:
     """Every list counts as large; what each run fetched early is recorded."""
-    monkeypatch.setattr(prefetch, "MIN_LIST_BYTES", 0)
+    monkeypatch.setattr(parallel, "MIN_LIST_BYTES", 0)
     seen: list[prefetch.Prefetched] = []
 
     def recorded(*args: Any, **kwargs: Any) -> prefetch.Prefetched:
@@ -81,7 +82,7 @@ def test_the_tables_and_requests_are_those_of_a_run_without_the_worker(
     assert sorted(i for r in requests for i in r) == sorted(p["arxiv_id"] for p in tables["papers"])
 
     early.clear()
-    prefetch.MIN_LIST_BYTES = 10**12  # restored by monkeypatch
+    parallel.MIN_LIST_BYTES = 10**12  # restored by monkeypatch
     assert _without_worker(small, tmp_path) == tables
     assert early == []
 
@@ -103,11 +104,11 @@ def test_a_worker_that_fails_leaves_the_run_as_it_would_be(
     capfd: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr(prefetch, "WORKER", "pipeline.no_such_module")
+    monkeypatch.setattr(parallel, "WORKER", "pipeline.no_such_module")
     tables = _run(small)
     assert early[0].asked == set()
     assert "Traceback" not in capfd.readouterr().err
-    monkeypatch.setattr(prefetch, "MIN_LIST_BYTES", 10**12)
+    monkeypatch.setattr(parallel, "MIN_LIST_BYTES", 10**12)
     assert _without_worker(small, tmp_path) == tables
 
 
@@ -130,7 +131,7 @@ def test_a_run_that_stops_stops_the_worker(
         started.append(real_popen(*args, **kwargs))
         return started[-1]
 
-    monkeypatch.setattr(prefetch.subprocess, "Popen", popen)
+    monkeypatch.setattr(parallel.subprocess, "Popen", popen)
     if stop == "failed fetch":
         seed_arxiv.fail_next(100, status=503)
         with pytest.raises(UpstreamHTTPError):
@@ -170,8 +171,8 @@ def test_the_worker_sends_the_parse_warnings_to_the_run(
     lst = tmp_path / "list.md"
     long_line = "* " + "x" * MAX_LINE + " https://arxiv.org/abs/2401.00009"
     lst.write_text(f"# L\n\n{long_line}\n", encoding="utf-8")
-    with prefetch._worker(tmp_path / "parsed", [lst]) as messages:
-        told = list(messages)
+    with parallel.ParseWorker(tmp_path / "parsed", [lst]) as worker:
+        told = list(worker.messages())
     assert told == [["ids", ["2401.00009"]]]
     assert caplog.text.count(f"line 3 has {len(long_line)} characters") == 1
 
