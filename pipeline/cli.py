@@ -703,7 +703,7 @@ def _one_heap() -> None:
     pyarrow's default, mimalloc, is a heap of its own: it cannot reuse what the run's Python
     values free, and its pages freed stay resident beside the C heap's; the Parquet writer
     alone grew it by 20 MB for 7 MB of buffers. One heap was 30 MB less at a cold
-    100,000-paper run's peak, and no slower (bench/results.md). The environment, so that
+    100,000-paper run's peak (373 MB, not 406), and no slower. The environment, so that
     the list parser's process inherits the choice, and the Parquet writer's own buffers
     (which ``pa.set_memory_pool`` does not reach) follow it.
     """
