@@ -9,7 +9,7 @@ external ids of unresolved entries, and normalised venues. Entries are looked up
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,6 @@ from pipeline.models import ExternalIds, Resolution, Status
 from pipeline.resolve import TitleResolution
 from pipeline.schemas import AUTHORS, CHANGES, PAPERS, TABLES
 from pipeline.store.tables import read_table
-
-Row = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -50,11 +48,19 @@ class PreviousRun:
         table = self.tables.get("authors")
         return table if table is not None else _empty(AUTHORS)
 
-    @functools.cached_property
-    def entries(self) -> list[dict[str, Any]]:
-        """Last run's entries table as rows (empty on a first run)."""
+    @property
+    def has_entries(self) -> bool:
+        """Did last run publish any entry?"""
         table = self.tables.get("entries")
-        return table.to_pylist() if table is not None else []
+        return table is not None and table.num_rows > 0
+
+    def _rows(self, *names: str) -> Iterator[tuple[Any, ...]]:
+        """Last run's entries, only the columns named: a dict per row of every column was
+        hundreds of MB for a 100,000-entry list, held the whole run."""
+        table = self.tables.get("entries")
+        if table is None:
+            return iter(())
+        return zip(*(table.column(name).to_pylist() for name in names), strict=True)
 
     def entry_column(self, name: str) -> list[Any]:
         """One column of last run's entries table (empty on a first run): what a column
@@ -89,11 +95,12 @@ class PreviousRun:
         row = self._searches.get((list_name, title))
         if row is None:
             return None
+        arxiv_id, resolution, match_score, candidate_id, candidate_score = row
         return TitleResolution(
-            arxiv_id=row["arxiv_id"] if row["resolution"] == Resolution.TITLE else None,
-            match_score=row["match_score"],
-            candidate_id=row["candidate_id"],
-            candidate_score=row["candidate_score"],
+            arxiv_id=arxiv_id if resolution == Resolution.TITLE else None,
+            match_score=match_score,
+            candidate_id=candidate_id,
+            candidate_score=candidate_score,
         )
 
     def external_ids(self, list_name: str, title: str) -> ExternalIds | None:
@@ -101,7 +108,8 @@ class PreviousRun:
         row = self._by_title.get((list_name, title))
         if row is None:
             return None
-        return ExternalIds(s2_id=row["s2_id"], openalex_id=row["openalex_id"], doi=row["doi"])
+        s2_id, openalex_id, doi = row
+        return ExternalIds(s2_id=s2_id, openalex_id=openalex_id, doi=doi)
 
     def venue(
         self, venue: str | None, arxiv_id: str | None, refetched: Collection[str]
@@ -115,31 +123,34 @@ class PreviousRun:
 
     @functools.cached_property
     def _link_checks(self) -> dict[tuple[str, str], tuple[float, bool]]:
+        rows = self._rows("title", "arxiv_id", "resolution", "title_similarity", "title_mismatch")
         return {
-            (row["title"], row["arxiv_id"]): (row["title_similarity"], row["title_mismatch"])
-            for row in self.entries
-            if row["resolution"] == Resolution.LINK and row["title_similarity"] is not None
+            (title, arxiv_id): (similarity, mismatch)
+            for title, arxiv_id, resolution, similarity, mismatch in rows
+            if resolution == Resolution.LINK and similarity is not None
         }
 
     @functools.cached_property
-    def _searches(self) -> dict[tuple[str, str], Row]:
+    def _searches(self) -> dict[tuple[str, str], tuple[Any, ...]]:
+        """(list, title) -> (arxiv_id, resolution, match_score, candidate_id,
+        candidate_score) of entries that were searched by title."""
+        names = ("arxiv_id", "resolution", "match_score", "candidate_id", "candidate_score")
         return {
-            (row["list"], row["title"]): row
-            for row in self.entries
-            if row["resolution"] in (Resolution.TITLE, Resolution.NONE)
-            and row["status"] != Status.INVALID
+            (row[0], row[1]): row[3:]
+            for row in self._rows("list", "title", "status", *names)
+            if row[4] in (Resolution.TITLE, Resolution.NONE) and row[2] != Status.INVALID
         }
 
     @functools.cached_property
-    def _by_title(self) -> dict[tuple[str, str], Row]:
-        return {(row["list"], row["title"]): row for row in self.entries}
+    def _by_title(self) -> dict[tuple[str, str], tuple[Any, ...]]:
+        """(list, title) -> (s2_id, openalex_id, doi)."""
+        rows = self._rows("list", "title", "s2_id", "openalex_id", "doi")
+        return {(row[0], row[1]): row[2:] for row in rows}
 
     @functools.cached_property
     def _venues(self) -> dict[tuple[str | None, str | None], tuple[str | None, str | None]]:
-        return {
-            (row["venue"], row["arxiv_id"]): (row["venue_normalized"], row["venue_source"])
-            for row in self.entries
-        }
+        rows = self._rows("venue", "arxiv_id", "venue_normalized", "venue_source")
+        return {(venue, arxiv_id): (name, source) for venue, arxiv_id, name, source in rows}
 
 
 def _empty(schema: pa.Schema) -> pa.Table:

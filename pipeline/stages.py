@@ -308,7 +308,7 @@ def plan_run(
     link_ids = unique_ids(e.arxiv_id for e in entries if e.arxiv_id)
     link_plan = plan_fetch(link_ids, previous.fetched_at, now, settings.max_age_days)
     # Unresolved titles are searched again as often as papers are re-checked.
-    search_due = settings.max_age_days == 0 or bool(link_plan.stale) or not previous.entries
+    search_due = settings.max_age_days == 0 or bool(link_plan.stale) or not previous.has_entries
     searches, by_title = search_titles(settings, api, entries, previous, search_due, now)
     found = (s.arxiv_id for s in searches.values() if s.arxiv_id)
     ids = unique_ids([*link_ids, *found])
@@ -356,7 +356,7 @@ def search_titles(
         return out, {}
     # A due search goes past the HTTP cache, as a paper re-check does; a first one need not.
     searched, papers = resolve_titles(
-        api, to_search, fetched_at=now, refresh=search_due and bool(previous.entries)
+        api, to_search, fetched_at=now, refresh=search_due and previous.has_entries
     )
     for entry, resolution in zip(to_search, searched, strict=True):
         if resolution is not None:
