@@ -283,6 +283,7 @@ def refresh_tables(
     try:
         plan = plan_run(settings, api, entries, previous, now)
         fetched = fetch_planned(settings, api, plan, progress, now, early)
+        del early  # its set of the ids asked (10 MB at 100,000) is not needed past here
         papers, authors = merge_papers(previous, plan, fetched)
         enriched, citations = enrich_entries(
             settings, api, entries, previous, plan, fetched, papers, now, report
