@@ -23,6 +23,7 @@ from pipeline.arrow import column, mapping
 from pipeline.changes import change_columns, list_membership, membership_pairs, paper_changes
 from pipeline.config import Settings
 from pipeline.fetch import FetchResult, Progress, fetch_papers, unique_ids
+from pipeline.heap import release_freed
 from pipeline.lists.load import load_entries
 from pipeline.lists.parallel import ParseWorker
 from pipeline.models import (
@@ -270,6 +271,8 @@ def refresh_tables(
     early = None
     if worker is not None:
         early = fetch_while_parsing(settings, worker, api, previous.fetched_at, now, progress)
+        # After each stage, what it freed goes back to the system (heap.py).
+        release_freed()
     entries = load_entries(
         sources,
         api.get_text,
@@ -277,6 +280,7 @@ def refresh_tables(
         settings.cache_dir / "parsed",
         skipped=report.skipped,
     )
+    release_freed()
     # The entries and the previous tables live the whole pass: frozen, the collector stops
     # scanning them again at every full collection (0.5 s of a cold 100,000-paper run).
     gc.freeze()
@@ -285,11 +289,14 @@ def refresh_tables(
         fetched = fetch_planned(settings, api, plan, progress, now, early)
         del early  # its set of the ids asked (10 MB at 100,000) is not needed past here
         papers, authors = merge_papers(previous, plan, fetched)
+        release_freed()
         enriched, citations = enrich_entries(
             settings, api, entries, previous, plan, fetched, papers, now, report
         )
         del entries  # the records hold what is left to tell of them
+        release_freed()
         tables = assemble_tables(previous, plan, fetched, enriched, papers, authors, now, report)
+        release_freed()
     finally:
         gc.unfreeze()  # a caller in the same process (tests) gets them collected again
     if citations is not None:
