@@ -110,9 +110,18 @@ def check_feed(content: bytes) -> tuple[CheckedFeed | None, str | None]:
     are not resolved and no network is touched, so an entity bomb or an external entity
     cannot expand. Each entry is checked (``entry_problem``) and read to columns in the one
     walk over its children; the tree is dropped on return.
+
+    The blank text between elements is not kept (a fifth of the read's time at 2,000
+    entries a page): nothing reads it, and libxml2 keeps an element's own text, blank too,
+    when it has no child elements, as every field read here has none.
     """
     parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, recover=False, load_dtd=False
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        recover=False,
+        load_dtd=False,
+        remove_blank_text=True,
     )
     try:
         root = etree.fromstring(content, parser=parser)
