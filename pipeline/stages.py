@@ -50,7 +50,7 @@ from pipeline.store.tables import (
     citations_table,
     columns_table,
     conform,
-    records_table,
+    consumed_records_table,
 )
 from pipeline.store.unchanged import next_due
 from pipeline.venues import ARXIV_VENUE, normalize_venue
@@ -586,22 +586,24 @@ def assemble_tables(
     previous: PreviousRun,
     plan: RunPlan,
     fetched: Fetched,
-    enriched: Sequence[EnrichedEntry],
+    enriched: list[EnrichedEntry],
     papers: pa.Table,
     authors: pa.Table,
     now: datetime,
     report: RunReport,
 ) -> dict[str, pa.Table | None]:
     """The run's tables from its records, with the findings and what changed since the
-    last run; the report's counts too."""
-    # One table at a time, each one's Python values dropped before the next is made.
+    last run; the report's counts too. ``enriched`` is consumed: the list is emptied as
+    its records become the entries table."""
+    # One table at a time, each one's Python values dropped before the next is made; the
+    # records last, freed as their table is made.
     with _acyclic():
-        entries = records_table(enriched, ENTRIES)
         found = list_findings(enriched, papers)
         changes, report.changes = change_table(
             previous, plan, fetched, enriched, papers, now, report.run_id
         )
-    count_entries(report, enriched)
+        count_entries(report, enriched)
+        entries = consumed_records_table(enriched, ENTRIES)
     report.papers = papers.num_rows
     report.fetched = len(plan.fetch.new) + len(plan.fetch.stale)
     report.findings = found

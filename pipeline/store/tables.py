@@ -66,6 +66,19 @@ def records_table(records: Sequence[object], schema: pa.Schema) -> pa.Table:
     return table.replace_schema_metadata({**(schema.metadata or {}), **_META})
 
 
+def consumed_records_table(records: list[Any], schema: pa.Schema, part: int = 10_000) -> pa.Table:
+    """``records_table`` of ``records``, emptying the list a ``part`` at a time as its rows
+    become the table's: the records and the table are not both whole at once (at 100,000
+    entries, 55 MB of records beside a table of 27 MB)."""
+    tables = []
+    while records:
+        chunk = records[:part]
+        del records[:part]
+        tables.append(records_table(chunk, schema))
+        del chunk
+    return pa.concat_tables(tables) if tables else records_table([], schema)
+
+
 def citations_table(rows: Iterable[Citation]) -> pa.Table:
     """Citation records -> a ``CITATIONS`` table."""
     return build_table((asdict(row) for row in rows), CITATIONS)

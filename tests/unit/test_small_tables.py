@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.schemas import TABLES
-from pipeline.store.tables import build_table, records_table
+from pipeline.store.tables import build_table, consumed_records_table, records_table
 
 _TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 _ZONES = st.sampled_from(
@@ -74,10 +74,19 @@ def test_tables_are_what_pa_array_builds(name: str, data: st.DataObject) -> None
     records = records_table([SimpleNamespace(**row) for row in rows], schema)
     assert records.schema.equals(built.schema, check_metadata=True)
     assert records.equals(built)
+    consumed = [SimpleNamespace(**row) for row in rows]
+    part = data.draw(st.integers(1, len(rows) + 1))
+    by_parts = consumed_records_table(consumed, schema, part=part)
+    assert consumed == []  # each record let go once its rows are in the table
+    assert by_parts.schema.equals(built.schema, check_metadata=True)
+    assert by_parts.equals(built)
 
 
 def test_no_records_make_an_empty_table() -> None:
     assert records_table([], TABLES["entries"]).equals(build_table([], TABLES["entries"]))
+    empty = consumed_records_table([], TABLES["entries"])
+    assert empty.equals(build_table([], TABLES["entries"]))
+    assert empty.schema.equals(TABLES["entries"].with_metadata(empty.schema.metadata))
 
 
 def test_a_nan_and_infinity_survive() -> None:
