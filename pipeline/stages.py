@@ -296,12 +296,12 @@ def refresh_tables(
         del entries  # the records hold what is left to tell of them
         release_freed()
         tables = assemble_tables(previous, plan, fetched, enriched, papers, authors, now, report)
-        release_freed()
     finally:
         gc.unfreeze()  # a caller in the same process (tests) gets them collected again
     if citations is not None:
         tables["citations"] = citations
     due = next_due(settings, papers, citations, plan.ids, bool(report.cite_failures))
+    release_freed()  # before the tables are written
     return tables, due
 
 
