@@ -228,6 +228,33 @@ def test_parse_equals_the_arxiv_parser_on_odd_entries(caplog: pytest.LogCaptureF
     assert [p.arxiv_id for p in feed.papers] == ["2304.05977", "2304.00003"]
 
 
+def _one_entry(author: bytes) -> bytes:
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"'
+        b' xmlns:arxiv="http://arxiv.org/schemas/atom">\n  <entry>\n'
+        b"    <id>http://arxiv.org/abs/2304.05977v1</id>\n"
+        b"    <updated>2023-04-12T17:59:46Z</updated>\n"
+        b"    <published>2023-04-12T17:59:46Z</published>\n"
+        b"    <title> </title>\n    <author>" + author + b"</author>\n  </entry>\n</feed>"
+    )
+
+
+@pytest.mark.parametrize(
+    "author",
+    [
+        b"<name> </name><arxiv:affiliation>\t\n</arxiv:affiliation>",
+        b"<name>A</name><arxiv:affiliation> \r</arxiv:affiliation>",
+        b"<name>A \r\n B</name><arxiv:affiliation>\r\n</arxiv:affiliation>",
+        b"<name> <![CDATA[A]]></name><arxiv:affiliation> <![CDATA[MIT]]></arxiv:affiliation>",
+    ],
+)
+def test_blank_text_in_fields_is_read_as_the_arxiv_parser_reads_it(
+    author: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The parse drops the blank text between elements (check_feed), never a field's own.
+    assert_same_as_arxiv(_one_entry(author), caplog)
+
+
 @pytest.mark.parametrize("wrap", [True, False])
 def test_parse_equals_the_arxiv_parser_on_fake_feeds(
     wrap: bool, caplog: pytest.LogCaptureFixture
