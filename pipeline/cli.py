@@ -46,8 +46,14 @@ from pipeline.errors import (
 )
 from pipeline.maintain.check import DEFAULT_FAIL_ON, parse_kinds
 from pipeline.maintain.check import FORMATS as CHECK_FORMATS
-from pipeline.maintain.fix import DEFAULT_FIXES, parse_fix_kinds
-from pipeline.maintain.suggest import DEFAULT_LIMIT, DEFAULT_SINCE_DAYS, MAX_REQUESTS, parse_since
+from pipeline.maintain.options import (
+    DEFAULT_FIXES,
+    DEFAULT_LIMIT,
+    DEFAULT_SINCE_DAYS,
+    MAX_REQUESTS,
+    parse_fix_kinds,
+    parse_since,
+)
 from pipeline.models import FindingKind
 from pipeline.outputs.formats import FORMATS, ExportOptions
 

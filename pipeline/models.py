@@ -6,9 +6,12 @@ https://info.arxiv.org/help/api/user-manual.html#_details_of_atom_results_return
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Status(StrEnum):
@@ -48,6 +51,14 @@ class FindingKind(StrEnum):
     """Listed as an arXiv preprint, published since (maintain/published.py); information."""
     STRUCTURE = "structure"
     """An entry the list's structure did not give: built from a heading or a line of text."""
+
+
+def finding_counts(found: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """How many findings of each kind, in ``FindingKind`` order, kinds without one left out."""
+    tally: dict[str, int] = defaultdict(int)
+    for finding in found:
+        tally[finding["kind"]] += 1
+    return {kind: tally[kind] for kind in FindingKind if tally[kind]}
 
 
 class ChangeKind(StrEnum):

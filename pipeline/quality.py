@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -101,13 +100,6 @@ def list_findings(entries: Sequence[EnrichedEntry], papers: pa.Table) -> list[di
         if place in places:
             position.setdefault(place, i)
     return sorted(found, key=lambda f: position.get((f["list"], f["line"]), len(entries)))
-
-
-def counts(found: Sequence[Mapping[str, Any]]) -> dict[str, int]:
-    tally: dict[str, int] = defaultdict(int)
-    for finding in found:
-        tally[finding["kind"]] += 1
-    return {kind: tally[kind] for kind in FindingKind if tally[kind]}
 
 
 def _finding(entry: EnrichedEntry, kind: FindingKind, detail: str) -> dict[str, Any]:

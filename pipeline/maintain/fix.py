@@ -17,12 +17,12 @@ import difflib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pipeline.config import Settings
 from pipeline.errors import InputError
+from pipeline.maintain.options import FixKind
 from pipeline.maintain.published import publication
 from pipeline.maintain.style import (
     ARXIV_URL,
@@ -33,34 +33,6 @@ from pipeline.maintain.style import (
     understood,
 )
 from pipeline.models import ENTRY_COLUMNS, EnrichedEntry, Resolution, Status
-
-
-class FixKind(StrEnum):
-    """What ``fix`` edits (``--only``)."""
-
-    ADD_LINK = "add_link"
-    """An entry without an arXiv link that a title search resolved: its link added."""
-    LINK_STYLE = "link_style"
-    """A versioned, PDF or abstract link where the list's convention is otherwise."""
-    DUPLICATE = "duplicate"
-    """The second of two identical lines for one paper in one section: removed."""
-    PUBLISHED = "published"
-    """A listed "arXiv" venue replaced by the venue the paper was published at."""
-
-
-DEFAULT_FIXES = (FixKind.ADD_LINK, FixKind.LINK_STYLE, FixKind.DUPLICATE)
-"""``published`` only on request: a list may keep "arXiv" on purpose."""
-
-
-def parse_fix_kinds(text: str) -> tuple[FixKind, ...]:
-    names = [name.strip().lower() for name in text.split(",") if name.strip()]
-    valid = [kind.value for kind in FixKind]
-    unknown = [name for name in names if name not in valid]
-    if unknown or not names:
-        raise ValueError(
-            f"unknown fix(es) {', '.join(unknown) or repr(text)}; choose from " + ", ".join(valid)
-        )
-    return tuple(dict.fromkeys(FixKind(name) for name in names))
 
 
 @dataclass(frozen=True)

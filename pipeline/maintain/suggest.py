@@ -20,13 +20,14 @@ import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from pipeline.config import Settings
 from pipeline.errors import InputError
+from pipeline.maintain.options import DEFAULT_SINCE_DAYS, MAX_REQUESTS
 from pipeline.maintain.style import ListStyle, detect_style
 from pipeline.models import Paper
 
@@ -34,14 +35,9 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
 """Results per search request."""
-MAX_REQUESTS = 3
-"""Search requests per ``suggest``, whatever the window: at most ``MAX_REQUESTS *
-PAGE_SIZE`` candidates, and under arXiv's rate of one request per 3 s, 9 s of waiting."""
 MAX_CATEGORIES = 3
 MIN_SHARE = 0.1
 """A category is one of the list's main ones when at least this share of its papers is in it."""
-DEFAULT_SINCE_DAYS = 30
-DEFAULT_LIMIT = 20
 TOP_K = 3
 """A candidate's score is its mean similarity to its ``TOP_K`` closest listed papers: one
 listed paper that happens to share a phrase does not make a suggestion."""
@@ -267,11 +263,3 @@ def snippet(rows: Sequence[Mapping[str, Any]], query: str, list_name: str) -> st
 def _quiet(text: str) -> str:
     """Text safe inside an HTML comment (which ``--`` would end early)."""
     return text.replace("--", "- -")
-
-
-def parse_since(text: str) -> datetime:
-    """``--since YYYY-MM-DD`` -> that day's start, UTC."""
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise ValueError(f"expected a date as YYYY-MM-DD, not {text!r}") from None

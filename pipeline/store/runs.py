@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from pipeline.config import Settings
 from pipeline.errors import EX_FAILED, LockedError, LockError, PipelineError
-from pipeline.quality import counts
+from pipeline.models import finding_counts
 from pipeline.schemas import RUNS, TABLES
 from pipeline.services.stats import HttpStats
 from pipeline.store.tables import build_table, conform, publish_set, read_table
@@ -60,7 +60,7 @@ class RunReport:
         statuses = ", ".join(f"{n} {s}" for s, n in sorted(self.statuses.items()))
         if self.by_title:
             statuses += f", {self.by_title} found by title"
-        problems = ", ".join(f"{n} {kind}" for kind, n in counts(self.findings).items())
+        problems = ", ".join(f"{n} {kind}" for kind, n in finding_counts(self.findings).items())
         lists = f"{self.lists} list(s)"
         if len(self.per_list) > 1:
             lists += " (" + ", ".join(f"{name} {n}" for name, n in self.per_list.items()) + ")"

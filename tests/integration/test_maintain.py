@@ -21,7 +21,8 @@ import pytest
 from pipeline.cli import main
 from pipeline.config import Settings
 from pipeline.errors import InputError
-from pipeline.maintain.fix import DEFAULT_FIXES, run_fix
+from pipeline.maintain.fix import run_fix
+from pipeline.maintain.options import DEFAULT_FIXES
 from pipeline.maintain.suggest import MAX_REQUESTS, PAGE_SIZE, run_suggest
 from pipeline.schemas import SUGGESTIONS
 from tests.conftest import SEED, seed_papers

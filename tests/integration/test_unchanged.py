@@ -272,13 +272,15 @@ import sys
 from pipeline.cli import main
 code = main(["refresh", "--data-dir", sys.argv[1], "--delay", "0", "--quiet"])
 heavy = ("pandas", "arxiv", "requests_cache", "markdown_it", "pipeline.stages",
-         "pipeline.lists.markdown")
+         "pipeline.lists.markdown", "pipeline.quality", "pipeline.venues",
+         "pipeline.maintain.fix", "pipeline.maintain.suggest")
 print(code, *sorted(name for name in heavy if name in sys.modules))
 """
 
 
 def test_a_run_with_nothing_to_do_loads_no_stage(settings: Settings) -> None:
-    # What makes it cheap: none of the stages, the parser, the HTTP stack or pandas.
+    # What makes it cheap: none of the stages, the parser, the HTTP stack, pandas, or the
+    # findings and venue rules that fix and suggest load (the CLI declares their options).
     def cli_run() -> list[str]:
         done = subprocess.run(
             [sys.executable, "-c", _REPORT_MODULES, str(settings.data_dir)],

@@ -16,7 +16,8 @@ from pipeline.maintain.check import (
     parse_kinds,
     render_github,
 )
-from pipeline.maintain.fix import FixKind, apply_edits, plan_edits
+from pipeline.maintain.fix import apply_edits, plan_edits
+from pipeline.maintain.options import FixKind
 from pipeline.maintain.order import detect_order, keepers
 from pipeline.maintain.style import detect_style
 from pipeline.maintain.suggest import main_categories, search_query
