@@ -114,7 +114,7 @@ def check_feed(content: bytes) -> tuple[CheckedFeed | None, str | None]:
     The blank text between elements is not kept (a fifth of the read's time at 2,000
     entries a page): nothing reads it. libxml2 keeps blank text that is all of an element's
     content (``<title> </title>``), what a blank field looks like; it would also drop the
-    blanks before a carriage return or a CDATA section in a field (``<name> \r</name>``),
+    blanks before a carriage return or a CDATA section in a field (``<name> \\r</name>``),
     so a page with either keeps all its blank text.
     """
     parser = etree.XMLParser(
